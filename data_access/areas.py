@@ -1,0 +1,55 @@
+"""Places: villages with their work area, town and boundary, and their grids."""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import Connection, exists, select
+
+from .filters import Filters, resolve
+from .models import RECORD_TABLES, Grid, Village
+from .sql import frame
+
+
+def villages(conn: Connection) -> pd.DataFrame:
+    """Every village: name, work_area, town, in_micro_centre; by town, work area, name."""
+    stmt = select(Village.name, Village.work_area, Village.town, Village.in_micro_centre).order_by(
+        Village.town, Village.work_area, Village.name
+    )
+    return frame(conn, stmt)
+
+
+def village_names(conn: Connection) -> list[str]:
+    return list(conn.execute(select(Village.name).order_by(Village.name)).scalars())
+
+
+def micro_centre_villages(conn: Connection) -> list[str]:
+    """The villages of the micro-centre's own area."""
+    stmt = select(Village.name).where(Village.in_micro_centre.is_(True)).order_by(Village.name)
+    return list(conn.execute(stmt).scalars())
+
+
+def grids(conn: Connection, filters: Filters) -> pd.DataFrame:
+    """Grids of the filter's villages (all when none): village, grid."""
+    filters = resolve(conn, filters)
+    stmt = select(Village.name.label("village"), Grid.name.label("grid")).join(
+        Village, Village.id == Grid.village_id
+    )
+    if filters.village_ids is not None:
+        stmt = stmt.where(Grid.village_id.in_(filters.village_ids))
+    return frame(conn, stmt.order_by(Village.name, Grid.name))
+
+
+def boundaries(conn: Connection) -> pd.DataFrame:
+    """Every village with a boundary: name, work_area, boundary (GeoJSON text), center_lat, center_lon."""
+    stmt = select(
+        Village.name, Village.work_area, Village.boundary, Village.center_lat, Village.center_lon
+    ).where(Village.boundary.is_not(None))
+    return frame(conn, stmt.order_by(Village.name))
+
+
+def has_demo_records(conn: Connection) -> bool:
+    """True when any record in the database is demo data (the views then say so)."""
+    return any(
+        conn.execute(select(exists().where(table.is_demo.is_(True)))).scalar()
+        for table in (Village, *RECORD_TABLES)
+    )

@@ -1,0 +1,65 @@
+"""The engine: one per database URL per process, configured for sharing.
+
+SQLite runs in WAL mode with a busy timeout and foreign keys on, so one importer and
+many readers can use the same file. PostgreSQL gets a connect and a statement timeout,
+so an unreachable or stuck server fails fast instead of hanging a page.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+from . import settings
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database cannot be reached or answered with an operational error."""
+
+
+@lru_cache(maxsize=8)
+def get_engine(url: str | None = None) -> Engine:
+    """The shared engine for `url` (default: the DATABASE_URL setting)."""
+    url = url or settings.database_url()
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(url)
+    connect_args = {}
+    if parsed.get_backend_name() == "postgresql":
+        timeout_ms = int(float(settings.get("QUERY_TIMEOUT_S")) * 1000)
+        connect_args = {"connect_timeout": 5, "options": f"-c statement_timeout={timeout_ms}"}
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+
+
+def _sqlite_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    busy_ms = settings.get_int("SQLITE_BUSY_TIMEOUT_MS")
+    engine = create_engine(url, connect_args={"timeout": busy_ms / 1000})
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_conn, _record):
+        # pysqlite's own transaction handling would delay BEGIN; let SQLAlchemy emit it.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA busy_timeout={busy_ms:d}")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):
+        # BEGIN IMMEDIATE for writers would serialise readers too; a plain BEGIN is enough
+        # because WAL readers never block and writers wait on busy_timeout.
+        conn.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"

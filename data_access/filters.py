@@ -1,0 +1,151 @@
+"""The shared filter (villages, grids, period, categories) and how it becomes SQL.
+
+A period `D1..D2` covers whole local days: [D1 00:00, D2+1 00:00). Every value reaches
+SQL as a bound parameter; village and grid names are resolved to ids first, so an
+unknown name is an error the caller can report instead of an empty result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, replace
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, ColumnElement, select, true
+
+from . import settings
+from .models import Grid, Village
+
+
+class UnknownName(ValueError):
+    """A village or grid name that is not in the database."""
+
+
+def local_now() -> dt.datetime:
+    """Now, as a naive local time (the way times are stored)."""
+    return dt.datetime.now(ZoneInfo(settings.get("TIMEZONE"))).replace(tzinfo=None)
+
+
+def local_today() -> dt.date:
+    return local_now().date()
+
+
+def _minus_years(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February in a year without one
+        return day.replace(year=day.year - years, day=28)
+
+
+@dataclass(frozen=True)
+class Period:
+    """Whole days `start`..`end`, both included."""
+
+    start: dt.date
+    end: dt.date
+
+    def __post_init__(self):
+        if self.end < self.start:
+            raise ValueError(f"period ends ({self.end}) before it starts ({self.start})")
+
+    @property
+    def begins(self) -> dt.datetime:
+        """The first instant of the period."""
+        return dt.datetime.combine(self.start, dt.time())
+
+    @property
+    def ends(self) -> dt.datetime:
+        """The first instant after the period (exclusive bound)."""
+        return dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time())
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def year_earlier(self) -> Period:
+        """The same dates one year earlier (同比)."""
+        return Period(_minus_years(self.start, 1), _minus_years(self.end, 1))
+
+    def previous(self) -> Period:
+        """The period of the same length just before this one (环比)."""
+        return Period(self.start - dt.timedelta(days=self.days), self.start - dt.timedelta(days=1))
+
+    def reference_day(self, today: dt.date) -> dt.date:
+        """The day 'now' figures are taken at: the period's last day, or today if it is not over."""
+        return min(self.end, today)
+
+    @classmethod
+    def year_to_date(cls, today: dt.date) -> Period:
+        return cls(dt.date(today.year, 1, 1), today)
+
+    @classmethod
+    def last_full_quarter(cls, today: dt.date) -> Period:
+        """The last calendar quarter that ended before `today`."""
+        quarter_start = dt.date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+        end = quarter_start - dt.timedelta(days=1)
+        return cls(dt.date(end.year, 3 * ((end.month - 1) // 3) + 1, 1), end)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a view is looking at. Empty tuples mean 'all'."""
+
+    period: Period
+    villages: tuple[str, ...] = ()
+    grids: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    # Resolved ids, filled by resolve(); None means "no restriction".
+    village_ids: tuple[int, ...] | None = field(default=None, compare=False)
+    grid_ids: tuple[int, ...] | None = field(default=None, compare=False)
+
+    def with_period(self, period: Period) -> Filters:
+        return replace(self, period=period)
+
+
+def resolve(conn: Connection, filters: Filters) -> Filters:
+    """Filters with village and grid names turned into ids; UnknownName when one is not known."""
+    if filters.village_ids is not None or filters.grid_ids is not None:
+        return filters  # already resolved
+    village_ids = None
+    if filters.villages:
+        rows = conn.execute(
+            select(Village.name, Village.id).where(Village.name.in_(filters.villages))
+        ).all()
+        found = dict(rows)
+        missing = [v for v in filters.villages if v not in found]
+        if missing:
+            raise UnknownName(f"unknown village: {', '.join(missing)}")
+        village_ids = tuple(found[v] for v in filters.villages)
+    grid_ids = None
+    if filters.grids:
+        query = select(Grid.name, Grid.id).where(Grid.name.in_(filters.grids))
+        if village_ids is not None:
+            query = query.where(Grid.village_id.in_(village_ids))
+        rows = conn.execute(query).all()
+        names = {name for name, _ in rows}
+        missing = [g for g in filters.grids if g not in names]
+        if missing:
+            raise UnknownName(f"unknown grid: {', '.join(missing)}")
+        grid_ids = tuple(gid for _, gid in rows)
+    return replace(filters, village_ids=village_ids, grid_ids=grid_ids)
+
+
+def place_clause(filters: Filters, village_column, grid_column=None) -> ColumnElement[bool]:
+    """WHERE clause for the filter's villages (and grids, where the table has them)."""
+    clause: ColumnElement[bool] = true()
+    if filters.village_ids is not None:
+        clause = clause & village_column.in_(filters.village_ids)
+    if grid_column is not None and filters.grid_ids is not None:
+        clause = clause & grid_column.in_(filters.grid_ids)
+    return clause
+
+
+def in_period(column, period: Period) -> ColumnElement[bool]:
+    """`column` falls on one of the period's days (dates or times alike)."""
+    if column.type.python_type is dt.date:
+        return column.between(period.start, period.end)
+    return (column >= period.begins) & (column < period.ends)
+
+
+def category_clause(filters: Filters, column) -> ColumnElement[bool]:
+    return column.in_(filters.categories) if filters.categories else true()

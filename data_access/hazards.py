@@ -1,0 +1,235 @@
+"""Risk hazards (风险隐患): counts, the worst-first list with the 三色 warning, and map points.
+
+found = found in the period; resolved = resolved in the period; open and overdue are the
+current state (status 待处置 or 整改中) of hazards found up to the period's end, with
+overdue meaning a deadline before the reference day (the period's last day, or today).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+from sqlalchemy import Connection, case, func, literal, select
+
+from .filters import Filters, category_clause, in_period, place_clause, resolve
+from .models import HAZARD_LEVELS, HAZARD_OPEN_STATUSES, Grid, Hazard, HazardHistory, Village
+from .sql import MAX_MAP_FEATURES, count_if, day_bucket, frame, to_dates
+
+DUE_SOON_DAYS = 3  # 三色预警: yellow when the deadline is this close
+LIST_LIMIT = 500
+
+LEVEL_RANK = case(*((Hazard.level == level, rank) for rank, level in enumerate(HAZARD_LEVELS)), else_=9)
+
+
+def _place(filters: Filters):
+    return place_clause(filters, Hazard.village_id, Hazard.grid_id) & category_clause(
+        filters, Hazard.category
+    )
+
+
+def _is_open():
+    return Hazard.status.in_(HAZARD_OPEN_STATUSES)
+
+
+def _overdue(ref: dt.date):
+    return _is_open() & (Hazard.deadline < ref)
+
+
+def warning_colour(ref: dt.date):
+    """三色预警 of an open hazard: red overdue, yellow due within DUE_SOON_DAYS, else green."""
+    return case(
+        (~_is_open(), literal(None)),
+        (Hazard.deadline < ref, "red"),
+        (Hazard.deadline <= ref + dt.timedelta(days=DUE_SOON_DAYS), "yellow"),
+        else_="green",
+    )
+
+
+def kpis(conn: Connection, filters: Filters, today: dt.date) -> dict:
+    """Found, resolved, open, overdue, and enterprises shut for rectification."""
+    filters = resolve(conn, filters)
+    period = filters.period
+    ref = period.reference_day(today)
+    found = in_period(Hazard.found_at, period)
+    known = Hazard.found_at < period.ends
+    stmt = select(
+        count_if(found).label("found"),
+        count_if(in_period(Hazard.resolved_at, period)).label("resolved"),
+        count_if(known & _is_open()).label("open"),
+        count_if(known & _overdue(ref)).label("overdue"),
+        func.count(func.distinct(case((found & Hazard.enterprise_shut.is_(True), Hazard.enterprise)))).label(
+            "enterprises_shut"
+        ),
+    ).where(_place(filters))
+    return {k: int(v) for k, v in conn.execute(stmt).one()._mapping.items()}
+
+
+def warning_counts(conn: Connection, filters: Filters, today: dt.date) -> dict[str, int]:
+    """Open hazards per 三色 colour: {'red': n, 'yellow': n, 'green': n}."""
+    filters = resolve(conn, filters)
+    ref = filters.period.reference_day(today)
+    colour = warning_colour(ref).label("colour")
+    stmt = (
+        select(colour, func.count())
+        .where(_place(filters) & _is_open() & (Hazard.found_at < filters.period.ends))
+        .group_by(colour)
+    )
+    counts = {"red": 0, "yellow": 0, "green": 0}
+    counts.update({c: int(n) for c, n in conn.execute(stmt).all() if c})
+    return counts
+
+
+def worst_first(
+    conn: Connection,
+    filters: Filters,
+    today: dt.date,
+    *,
+    statuses: tuple[str, ...] = HAZARD_OPEN_STATUSES,
+    levels: tuple[str, ...] = (),
+    responsible: str | None = None,
+) -> tuple[pd.DataFrame, int]:
+    """Hazards worst first: overdue, then level, then nearest deadline; with their 三色 colour.
+
+    Returns the first LIST_LIMIT rows and how many match in all.
+    """
+    filters = resolve(conn, filters)
+    ref = filters.period.reference_day(today)
+    where = _place(filters) & (Hazard.found_at < filters.period.ends)
+    if statuses:
+        where = where & Hazard.status.in_(statuses)
+    if levels:
+        where = where & Hazard.level.in_(levels)
+    if responsible:
+        where = where & (Hazard.responsible_person == responsible)
+    total = conn.execute(select(func.count()).select_from(Hazard).where(where)).scalar_one()
+    stmt = (
+        select(
+            Hazard.id,
+            Hazard.source_id,
+            Hazard.title,
+            Hazard.category,
+            Hazard.level,
+            Hazard.status,
+            Village.name.label("village"),
+            Grid.name.label("grid"),
+            Hazard.found_at,
+            Hazard.deadline,
+            Hazard.responsible_unit,
+            Hazard.responsible_person,
+            Hazard.enterprise,
+            Hazard.lat,
+            Hazard.lon,
+            warning_colour(ref).label("warning"),
+        )
+        .join(Village, Village.id == Hazard.village_id)
+        .outerjoin(Grid, Grid.id == Hazard.grid_id)
+        .where(where)
+        .order_by(
+            case((_overdue(ref), 0), else_=1),
+            LEVEL_RANK,
+            Hazard.deadline.is_(None),
+            Hazard.deadline,
+            Hazard.found_at,
+        )
+        .limit(LIST_LIMIT)
+    )
+    df = to_dates(frame(conn, stmt), "deadline")
+    df["days_left"] = [(d - ref).days if isinstance(d, dt.date) else None for d in df["deadline"]]
+    return df, int(total)
+
+
+def counts_by(conn: Connection, filters: Filters, dimension: str) -> pd.DataFrame:
+    """Hazards found in the period per category, level or village: <dimension>, found, open."""
+    columns = {"category": Hazard.category, "level": Hazard.level, "village": Village.name}
+    if dimension not in columns:
+        raise ValueError(f"unknown dimension {dimension!r}")
+    filters = resolve(conn, filters)
+    key = columns[dimension].label(dimension)
+    stmt = (
+        select(key, func.count().label("found"), count_if(_is_open()).label("open"))
+        .join(Village, Village.id == Hazard.village_id)
+        .where(_place(filters) & in_period(Hazard.found_at, filters.period))
+        .group_by(key)
+        .order_by(func.count().desc())
+    )
+    return frame(conn, stmt)
+
+
+def new_vs_resolved(conn: Connection, filters: Filters, unit: str = "week") -> pd.DataFrame:
+    """Hazards found and resolved per bucket: bucket, found, resolved."""
+    filters = resolve(conn, filters)
+    found_bucket = day_bucket(conn, Hazard.found_at, unit).label("bucket")
+    resolved_bucket = day_bucket(conn, Hazard.resolved_at, unit).label("bucket")
+    found = frame(
+        conn,
+        select(found_bucket, func.count().label("found"))
+        .where(_place(filters) & in_period(Hazard.found_at, filters.period))
+        .group_by(found_bucket),
+    )
+    resolved = frame(
+        conn,
+        select(resolved_bucket, func.count().label("resolved"))
+        .where(_place(filters) & in_period(Hazard.resolved_at, filters.period))
+        .group_by(resolved_bucket),
+    )
+    merged = found.merge(resolved, on="bucket", how="outer").fillna(0)
+    merged[["found", "resolved"]] = merged[["found", "resolved"]].astype(int)
+    return to_dates(merged, "bucket").sort_values("bucket", ignore_index=True)
+
+
+def by_village(conn: Connection, filters: Filters) -> pd.DataFrame:
+    """Open hazards per village: village, value."""
+    filters = resolve(conn, filters)
+    stmt = (
+        select(Village.name.label("village"), func.count().label("value"))
+        .join(Village, Village.id == Hazard.village_id)
+        .where(_place(filters) & _is_open() & (Hazard.found_at < filters.period.ends))
+        .group_by(Village.name)
+    )
+    return frame(conn, stmt)
+
+
+def map_points(conn: Connection, filters: Filters, today: dt.date) -> pd.DataFrame:
+    """Hazards to draw: open ones (all levels) and those found in the period, worst first,
+    at most MAX_MAP_FEATURES: id, title, level, status, is_open, warning, lat, lon."""
+    filters = resolve(conn, filters)
+    ref = filters.period.reference_day(today)
+    is_open = _is_open() & (Hazard.found_at < filters.period.ends)
+    stmt = (
+        select(
+            Hazard.id,
+            Hazard.title,
+            Hazard.level,
+            Hazard.status,
+            case((is_open, True), else_=False).label("is_open"),
+            warning_colour(ref).label("warning"),
+            Hazard.lat,
+            Hazard.lon,
+        )
+        .where(
+            _place(filters)
+            & Hazard.lat.is_not(None)
+            & (is_open | in_period(Hazard.found_at, filters.period))
+        )
+        .order_by(case((is_open, 0), else_=1), LEVEL_RANK, Hazard.deadline)
+        .limit(MAX_MAP_FEATURES)
+    )
+    return frame(conn, stmt)
+
+
+def history(conn: Connection, hazard_id: int) -> pd.DataFrame:
+    """One hazard's story, oldest first: at, kind, actor, old_value, new_value, note."""
+    stmt = (
+        select(
+            HazardHistory.at,
+            HazardHistory.kind,
+            HazardHistory.actor,
+            HazardHistory.old_value,
+            HazardHistory.new_value,
+            HazardHistory.note,
+        )
+        .where(HazardHistory.hazard_id == hazard_id)
+        .order_by(HazardHistory.at, HazardHistory.id)
+    )
+    return frame(conn, stmt)

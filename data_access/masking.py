@@ -1,0 +1,50 @@
+"""Masking of personal data (DOMAIN.md): the one place it is done.
+
+name 张*三 (first and last character kept), ID 3307**********123X (first 4, last 4),
+phone 138****5678 (first 3, last 4).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+PERSONAL_COLUMNS = {"name": "name", "id_number": "id", "phone": "phone", "landlord": "name",
+                    "landlord_phone": "phone", "reporter": "name", "responsible_person": "name"}
+
+
+def mask_name(value: str | None) -> str | None:
+    if not value:
+        return value
+    if len(value) == 1:
+        return "*"
+    if len(value) == 2:
+        return value[0] + "*"
+    return value[0] + "*" * (len(value) - 2) + value[-1]
+
+
+def mask_id(value: str | None) -> str | None:
+    if not value:
+        return value
+    if len(value) <= 8:
+        return "*" * len(value)
+    return value[:4] + "*" * (len(value) - 8) + value[-4:]
+
+
+def mask_phone(value: str | None) -> str | None:
+    if not value:
+        return value
+    if len(value) <= 7:
+        return "*" * len(value)
+    return value[:3] + "*" * (len(value) - 7) + value[-4:]
+
+
+_MASKERS = {"name": mask_name, "id": mask_id, "phone": mask_phone}
+
+
+def mask_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of `df` with every personal column masked."""
+    out = df.copy()
+    for column, kind in PERSONAL_COLUMNS.items():
+        if column in out.columns:
+            out[column] = out[column].map(_MASKERS[kind], na_action="ignore")
+    return out

@@ -1,0 +1,64 @@
+"""Small SQL helpers shared by the query modules: running a statement into a DataFrame,
+conditional counts, and the few expressions SQLite and PostgreSQL spell differently."""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import Connection, Integer, Select, case, cast, func
+
+# At most this many shapes or markers are sent to a browser map; beyond it, points are
+# aggregated into cells in SQL.
+MAX_MAP_FEATURES = 2000
+
+
+def frame(conn: Connection, stmt: Select) -> pd.DataFrame:
+    """Run `stmt` and return its rows as a DataFrame (columns named by the statement)."""
+    result = conn.execute(stmt)
+    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+def count_if(condition) -> object:
+    """COUNT of rows where `condition` holds, 0 (not NULL) when there are none."""
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def rate(numerator: int, denominator: int) -> float | None:
+    """numerator / denominator, or None when the denominator is 0 (shown as '—')."""
+    return numerator / denominator if denominator else None
+
+
+def change(current: int, earlier: int) -> float | None:
+    """Signed relative change (同比 / 环比) as a fraction, None when the earlier count is 0."""
+    return (current - earlier) / earlier if earlier else None
+
+
+def day_bucket(conn: Connection, column, unit: str):
+    """The first day of the day/week/month that `column` falls in, as a date (Monday weeks)."""
+    if unit not in ("day", "week", "month"):
+        raise ValueError(f"unknown bucket unit {unit!r}")
+    if conn.dialect.name == "sqlite":
+        modifiers = {"day": (), "week": ("weekday 0", "-6 days"), "month": ("start of month",)}[unit]
+        # For weeks: 'weekday 0' moves on to the week's Sunday (or stays), then back to Monday.
+        return func.date(column, *modifiers)
+    return func.date(func.date_trunc(unit, column))
+
+
+def hour_of(conn: Connection, column):
+    if conn.dialect.name == "sqlite":
+        return cast(func.strftime("%H", column), Integer)
+    return cast(func.extract("hour", column), Integer)
+
+
+def weekday_of(conn: Connection, column):
+    """0 = Monday … 6 = Sunday on both engines."""
+    if conn.dialect.name == "sqlite":
+        return (cast(func.strftime("%w", column), Integer) + 6) % 7
+    return cast(func.extract("isodow", column), Integer) - 1
+
+
+def to_dates(df: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    """Parse date columns that SQLite returns as text."""
+    for column in columns:
+        if column in df.columns:
+            df[column] = pd.to_datetime(df[column]).dt.date
+    return df
