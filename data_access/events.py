@@ -161,3 +161,9 @@ def backlog(conn: Connection, filters: Filters, now: dt.datetime) -> tuple[pd.Da
     df, _ = _records(conn, where, (GridEvent.due_at.is_(None), GridEvent.due_at, GridEvent.reported_at))
     df["overdue"] = df["due_at"].notna() & (pd.to_datetime(df["due_at"]) < now)
     return df, int(n_open), int(n_overdue)
+
+
+def categories(conn: Connection) -> tuple[str, ...]:
+    """Every event category on record, alphabetically (events have no fixed list)."""
+    stmt = select(GridEvent.category).distinct().order_by(GridEvent.category)
+    return tuple(conn.execute(stmt).scalars())

@@ -1,0 +1,1 @@
+"""What the pages draw with: the shell (router guard, filter bar), cached data access, builders."""
