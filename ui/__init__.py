@@ -1,1 +1,1 @@
-"""What the pages draw with: the shell (router guard, filter bar), cached data access, builders."""
+"""Building blocks the pages draw with: maps, charts, the filter bar, widgets."""

@@ -1,0 +1,461 @@
+"""Map and chart builders, tested on their rendered HTML and Vega-Lite specs: no browser, no database."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import re
+
+import pandas as pd
+import pytest
+
+from data_access.models import HAZARD_LEVELS
+from data_access.population import AGE_BANDS
+from data_access.sql import MAX_MAP_FEATURES
+from ui import charts, maps, palette
+from ui.offline_map import external_asset_links
+
+HUAJIE = (28.9226, 119.9686)  # WGS-84 (lat, lon) of the town seat
+HUAJIE_GCJ02 = (28.9195, 119.9731)  # the same place on 高德 tiles, about 550 m away
+MICRO_CENTRE = ("倪宅村", "凤凰村", "桃源村", "上京岭村")
+CDN_MARKERS = ("cdn", "unpkg", "jsdelivr", "bootstrapcdn", "googleapis")
+BASEMAPS = ("osm", "tianditu", "amap", "none", "https://tiles.intranet.local/{z}/{x}/{y}.png")
+LABELS = {"title": "名称", "level": "等级", "status": "状态"}
+
+
+# --- fixtures ----------------------------------------------------------------------------------
+
+
+def ring(lon: float, lat: float, radius: float = 0.006, vertices: int = 60) -> list[list[float]]:
+    points = [
+        [
+            lon + radius * math.cos(2 * math.pi * i / vertices),
+            lat + radius * math.sin(2 * math.pi * i / vertices),
+        ]
+        for i in range(vertices)
+    ]
+    return points + [points[0]]
+
+
+def villages(names, vertices: int = 60) -> pd.DataFrame:
+    """Round villages on a grid around Huajie, boundaries as GeoJSON text like areas.boundaries()."""
+    rows = []
+    for i, name in enumerate(names):
+        lon, lat = HUAJIE[1] + 0.015 * (i % 20), HUAJIE[0] + 0.015 * (i // 20)
+        geometry = {"type": "Polygon", "coordinates": [ring(lon, lat, vertices=vertices)]}
+        rows.append(
+            {
+                "name": name,
+                "work_area": "倪宅片区",
+                "boundary": json.dumps(geometry),
+                "center_lat": lat,
+                "center_lon": lon,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def hazards(n: int, title_chars: int = maps.TITLE_MAX_CHARS) -> pd.DataFrame:
+    """n hazard points like hazards.map_points(), every level, open and closed."""
+    return pd.DataFrame(
+        {
+            "id": range(1, n + 1),
+            "title": [("企业消防通道堵塞" * 5)[:title_chars] for _ in range(n)],
+            "level": [HAZARD_LEVELS[i % 3] for i in range(n)],
+            "status": ["待处置" if i % 2 else "已销号" for i in range(n)],
+            "is_open": [bool(i % 2) for i in range(n)],
+            "warning": [None] * n,
+            "lat": [HUAJIE[0] + 0.0001 * (i % 100) for i in range(n)],
+            "lon": [HUAJIE[1] + 0.0001 * (i // 100) for i in range(n)],
+        }
+    )
+
+
+def render(m) -> str:
+    return m.get_root().render()
+
+
+def geojson_layers(page: str) -> list[dict]:
+    """The FeatureCollections embedded in a rendered map, in the order they were added."""
+    decoder = json.JSONDecoder()
+    return [decoder.raw_decode(page, match.end())[0] for match in re.finditer(r"_add\(", page)]
+
+
+def village_map(basemap: str = "osm", values=None, selected=()):
+    m = maps.base_map(HUAJIE, 13, basemap)
+    layer = maps.village_layer(
+        m, villages(MICRO_CENTRE), values, measure_label="开放隐患", selected=selected, basemap=basemap
+    )
+    return m, layer
+
+
+# --- maps ----------------------------------------------------------------------------------------
+
+
+def test_one_feature_per_village_with_its_name():
+    m, _ = village_map(values={"倪宅村": 5, "凤凰村": 2})
+    page = render(m)
+    (layer,) = geojson_layers(page)
+    assert len(layer["features"]) == len(MICRO_CENTRE)
+    assert [f["properties"]["name"] for f in layer["features"]] == list(MICRO_CENTRE)
+    assert {f["properties"]["kind"] for f in layer["features"]} == {"village"}
+    assert '"name":"倪宅村"' in page  # written as UTF-8, not \\u escapes
+
+
+def test_villages_missing_from_values_count_as_zero_and_get_a_legend():
+    m, _ = village_map(values={"倪宅村": 12})
+    page = render(m)
+    values = {f["properties"]["name"]: f["properties"]["value"] for f in geojson_layers(page)[0]["features"]}
+    assert values == {"倪宅村": 12, "凤凰村": 0, "桃源村": 0, "上京岭村": 0}
+    assert "dashboard-legend" in page and "开放隐患" in page
+    assert "d3" not in page  # no branca colormap (streamlit-folium would fetch d3 for it)
+
+
+def test_selected_villages_are_outlined_thicker():
+    _, layer = village_map(values={"倪宅村": 3}, selected=["倪宅村"])
+    styles = {f["properties"]["name"]: layer.style_function(f) for f in layer.data["features"]}
+    assert styles["倪宅村"]["weight"] > styles["凤凰村"]["weight"]
+    assert styles["倪宅村"]["color"] == palette.SELECTED_OUTLINE_COLOUR
+
+
+def test_shading_follows_values():
+    _, layer = village_map(values={"倪宅村": 10, "凤凰村": 0})
+    fills = {f["properties"]["name"]: layer.style_function(f)["fillColor"] for f in layer.data["features"]}
+    assert fills["倪宅村"] == palette.SEQUENTIAL[-1]
+    assert fills["凤凰村"] == palette.SEQUENTIAL[0]
+
+
+def test_clicked_village_reads_last_active_drawing():
+    m, _ = village_map(values={"倪宅村": 1})
+    feature = geojson_layers(render(m))[0]["features"][2]
+    assert maps.clicked_village({"last_active_drawing": feature}) == "桃源村"
+    hazard = {"type": "Feature", "properties": {"kind": "hazard", "hazard_id": 3}}
+    assert maps.clicked_village({"last_active_drawing": hazard}) is None
+    assert maps.clicked_village({"last_active_drawing": None}) is None
+    assert maps.clicked_village(None) is None
+
+
+def test_one_feature_per_hazard_and_every_level_colour():
+    m = maps.base_map(HUAJIE, 13, "osm")
+    maps.hazard_layer(m, hazards(30), basemap="osm", labels=LABELS)
+    page = render(m)
+    (layer,) = geojson_layers(page)
+    assert len(layer["features"]) == 30
+    for colour in palette.LEVEL_COLOURS.values():
+        assert colour in page
+    assert "L.circleMarker" in page or "L.CircleMarker" in page
+    assert "L.marker(" not in page
+
+
+def test_open_hazards_are_bigger_and_outlined():
+    m = maps.base_map(HUAJIE, 13, "osm")
+    layer = maps.hazard_layer(m, hazards(4), basemap="osm", labels=LABELS)
+    styles = [(f["properties"]["status"], layer.style_function(f)) for f in layer.data["features"]]
+    open_style = next(s for status, s in styles if status == "待处置")
+    closed_style = next(s for status, s in styles if status == "已销号")
+    assert open_style["radius"] > closed_style["radius"]
+    assert open_style["fillOpacity"] > closed_style["fillOpacity"]
+    assert open_style["opacity"] == 1
+
+
+def test_hazards_beyond_the_limit_are_cut():
+    m = maps.base_map(HUAJIE, 13, "none")
+    maps.hazard_layer(m, hazards(MAX_MAP_FEATURES + 50, title_chars=4), basemap="none", labels=LABELS)
+    assert len(geojson_layers(render(m))[0]["features"]) == MAX_MAP_FEATURES
+
+
+def test_tooltip_text_is_escaped():
+    points = hazards(1).assign(title="<img src=x onerror=alert(1)>")
+    m = maps.base_map(HUAJIE, 13, "none")
+    maps.hazard_layer(m, points, basemap="none", labels=LABELS)
+    page = render(m)
+    assert geojson_layers(page)[0]["features"][0]["properties"]["title"].startswith("&lt;img")
+    assert "<img src=x" not in page
+
+
+def test_translate_changes_the_tooltip_not_the_colour():
+    m = maps.base_map(HUAJIE, 13, "none")
+    english = {"重大": "major", "较大": "serious", "一般": "general", "待处置": "open", "已销号": "closed"}
+    layer = maps.hazard_layer(m, hazards(3), basemap="none", labels=LABELS, translate=english.get)
+    levels = {f["properties"]["level"]: layer.style_function(f)["fillColor"] for f in layer.data["features"]}
+    assert levels == {"major": "#d62728", "serious": "#ff7f0e", "general": "#e6b800"}
+
+
+@pytest.mark.parametrize("basemap", ["amap", "osm"])
+def test_amap_shifts_to_gcj02_and_osm_does_not(basemap):
+    point = hazards(1).assign(lat=HUAJIE[0], lon=HUAJIE[1])
+    m = maps.base_map(HUAJIE, 13, basemap)
+    maps.hazard_layer(m, point, basemap=basemap, labels=LABELS)
+    page = render(m)
+    lon, lat = geojson_layers(page)[0]["features"][0]["geometry"]["coordinates"]
+    expected = HUAJIE_GCJ02 if basemap == "amap" else HUAJIE
+    assert lat == pytest.approx(expected[0], abs=2e-4)
+    assert lon == pytest.approx(expected[1], abs=2e-4)
+    assert ("119.9731" in page) == (basemap == "amap")
+
+
+def test_amap_shifts_village_polygons_and_fit_bounds():
+    osm_ring = geojson_layers(render(village_map("osm")[0]))[0]["features"][0]["geometry"]["coordinates"][0]
+    amap_ring = geojson_layers(render(village_map("amap")[0]))[0]["features"][0]["geometry"]["coordinates"][0]
+    d_lon, d_lat = amap_ring[0][0] - osm_ring[0][0], amap_ring[0][1] - osm_ring[0][1]
+    assert d_lon == pytest.approx(0.0045, abs=5e-4) and d_lat == pytest.approx(-0.0031, abs=5e-4)
+    osm_bounds = maps.village_bounds(villages(MICRO_CENTRE), ["倪宅村"], "osm")
+    amap_bounds = maps.village_bounds(villages(MICRO_CENTRE), ["倪宅村"], "amap")
+    assert amap_bounds[0][1] - osm_bounds[0][1] == pytest.approx(d_lon, abs=1e-4)
+
+
+@pytest.mark.parametrize("basemap", BASEMAPS)
+def test_nothing_loads_from_a_cdn(basemap):
+    m = maps.base_map(HUAJIE, 13, basemap, tianditu_key="KEY")
+    maps.village_layer(m, villages(MICRO_CENTRE), {"倪宅村": 1}, measure_label="x", basemap=basemap)
+    maps.hazard_layer(m, hazards(10), basemap=basemap, labels=LABELS)
+    maps.hotspot_layer(
+        m, pd.DataFrame({"lat": [28.92], "lon": [119.97], "alerts": [3]}), basemap=basemap, label="警情"
+    )
+    maps.fit(m, villages(MICRO_CENTRE), [], basemap=basemap)
+    page = render(m).lower()
+    for marker in CDN_MARKERS:
+        assert marker not in page, marker
+    assert external_asset_links(m) == []
+    assert "/app/static/vendor/leaflet/leaflet.js" in page
+
+
+@pytest.mark.parametrize(
+    ("basemap", "expected"),
+    [
+        ("osm", ["tile.openstreetmap.org"]),
+        ("tianditu", ["vec_w/wmts", "cva_w/wmts", "tk=KEY"]),
+        ("amap", ["webrd0{s}.is.autonavi.com", '"subdomains": "1234"']),
+        ("https://tiles.intranet.local/{z}/{x}/{y}.png", ["tiles.intranet.local/{z}/{x}/{y}.png"]),
+    ],
+)
+def test_tiles_by_basemap(basemap, expected):
+    page = render(maps.base_map(HUAJIE, 13, basemap, tianditu_key="KEY"))
+    assert "L.tileLayer" in page
+    for text in expected:
+        assert text in page
+    assert '"attribution"' in page
+
+
+def test_none_basemap_has_no_tiles_but_a_background():
+    page = render(maps.base_map(HUAJIE, 13, "none"))
+    assert "L.tileLayer" not in page
+    assert palette.NO_TILES_BACKGROUND in page
+
+
+@pytest.mark.parametrize(("basemap", "key"), [("tianditu", ""), ("no-such-basemap", "")])
+def test_bad_basemap_settings_draw_without_tiles(basemap, key):
+    with pytest.raises(ValueError):
+        maps.tile_layers(basemap, key)
+    assert "L.tileLayer" not in render(maps.base_map(HUAJIE, 13, basemap, key))
+
+
+def test_map_stays_under_a_megabyte_at_full_load():
+    m = maps.base_map(HUAJIE, 13, "amap")
+    many = villages([f"村{i:03d}" for i in range(300)], vertices=400)
+    maps.village_layer(m, many, {f"村{i:03d}": i for i in range(300)}, measure_label="隐患", basemap="amap")
+    maps.hazard_layer(m, hazards(2000), basemap="amap", labels=LABELS)
+    maps.fit(m, many, [], basemap="amap")
+    layers = geojson_layers(render(m))
+    assert [len(layer["features"]) for layer in layers] == [300, 2000]
+    assert maps.map_html_bytes(m) <= maps.MAP_HTML_BUDGET
+
+
+def test_hotspots_are_sized_by_the_square_root_of_the_count():
+    m = maps.base_map(HUAJIE, 13, "none")
+    df = pd.DataFrame({"lat": [28.92, 28.93, 28.94], "lon": [119.96, 119.97, 119.98], "alerts": [1, 4, 16]})
+    layer = maps.hotspot_layer(m, df, basemap="none", label="警情")
+    radii = {f["properties"]["alerts"]: layer.style_function(f)["radius"] for f in layer.data["features"]}
+    assert radii[16] == maps.HOTSPOT_MAX_RADIUS
+    grow = maps.HOTSPOT_MAX_RADIUS - maps.HOTSPOT_MIN_RADIUS
+    assert radii[4] == pytest.approx(maps.HOTSPOT_MIN_RADIUS + grow / 2, abs=0.1)  # sqrt(4/16) = 1/2
+    assert len(geojson_layers(render(m))[0]["features"]) == 3
+
+
+def test_fit_uses_the_selected_villages():
+    all_bounds = maps.village_bounds(villages(MICRO_CENTRE))
+    one = maps.village_bounds(villages(MICRO_CENTRE), ["凤凰村"])
+    assert all_bounds[0][1] < one[0][1] and one[1][1] <= all_bounds[1][1]
+    assert maps.village_bounds(villages(MICRO_CENTRE), ["不存在村"]) == all_bounds
+    m = maps.fit(maps.base_map(HUAJIE, 13, "osm"), villages(MICRO_CENTRE), ["凤凰村"])
+    assert "fitBounds" in render(m)
+
+
+def test_empty_frames_draw_an_empty_map():
+    m = maps.base_map(HUAJIE, 13, "osm")
+    assert maps.village_layer(m, pd.DataFrame(), {}, measure_label="x", basemap="osm") is None
+    assert maps.hazard_layer(m, pd.DataFrame(), basemap="osm", labels=LABELS) is None
+    assert (
+        maps.hotspot_layer(m, pd.DataFrame(columns=["lat", "lon", "alerts"]), basemap="osm", label="x")
+        is None
+    )
+    maps.fit(m, pd.DataFrame(), [])
+    assert geojson_layers(render(m)) == []
+
+
+def test_thinning_keeps_rings_closed():
+    geometry = maps.boundary_geometry(
+        json.dumps({"type": "Polygon", "coordinates": [ring(120, 29, vertices=1000)]}), "osm", 50
+    )
+    outer = geometry["coordinates"][0]
+    assert len(outer) <= 51 and outer[0] == outer[-1]
+
+
+def test_other_jinja_environments_keep_their_json_settings():
+    import jinja2
+
+    assert jinja2.Environment().policies["json.dumps_kwargs"] == {"sort_keys": True}
+
+
+# --- charts --------------------------------------------------------------------------------------
+
+WEEKS = [dt.date(2024, 5, 6) + dt.timedelta(weeks=i) for i in range(4)]
+
+
+def spec(chart) -> dict:
+    out = chart.to_dict()
+    json.dumps(out)  # what Streamlit sends must be plain JSON
+    return out
+
+
+def rows(out: dict) -> list[dict]:
+    (values,) = out["datasets"].values()
+    return values
+
+
+def mark_of(part: dict) -> str:
+    return part["mark"]["type"] if isinstance(part["mark"], dict) else part["mark"]
+
+
+def test_trend_lines_one_line_per_series():
+    df = pd.DataFrame({"bucket": WEEKS, "arrivals": [3, 5, 2, 8], "departures": [1, 2, 0, 3]})
+    out = spec(charts.trend_lines(df, series={"arrivals": "到达", "departures": "离开"}, title="进出"))
+    assert mark_of(out) == "line"
+    assert out["encoding"]["x"]["field"] == "bucket" and out["encoding"]["x"]["type"] == "temporal"
+    assert out["encoding"]["y"]["field"] == "amount"
+    assert out["encoding"]["color"]["field"] == "series"
+    assert {r["series"] for r in rows(out)} == {"到达", "离开"} and len(rows(out)) == 8
+    assert out["title"]["text"] == "进出"
+    area = spec(charts.trend_lines(df, series={"arrivals": "到达"}, title="进出", area=True))
+    assert mark_of(area) == "area"
+
+
+def test_stacked_by_category():
+    df = pd.DataFrame({"bucket": WEEKS * 2, "category": ["治安"] * 4 + ["交通"] * 4, "value": range(8)})
+    out = spec(charts.stacked_by_category(df, "警情", "起数"))
+    assert mark_of(out) == "bar"
+    assert out["encoding"]["color"]["field"] == "category"
+    assert out["encoding"]["y"]["field"] == "value"
+    assert out["encoding"]["x"]["field"] == "bucket"
+
+
+def test_heat_grid_fills_missing_cells_with_zero():
+    df = pd.DataFrame({"hour": [0, 23], "weekday": [0, 6], "alerts": [4, 9]})
+    labels = ["一", "二", "三", "四", "五", "六", "日"]
+    out = spec(charts.heat_grid(df, labels, "时段"))
+    assert mark_of(out) == "rect"
+    grid = rows(out)
+    assert len(grid) == 24 * 7
+    assert sum(r["alerts"] for r in grid) == 13 and sum(r["alerts"] == 0 for r in grid) == 24 * 7 - 2
+    assert out["encoding"]["x"]["field"] == "hour" and out["encoding"]["y"]["field"] == "day"
+    assert out["encoding"]["y"]["sort"] == labels
+
+
+def test_bar_counts_with_level_colours_in_level_order():
+    df = pd.DataFrame({"level": ["一般", "重大", "较大"], "found": [30, 2, 7]})
+    out = spec(
+        charts.bar_counts(
+            df, "level", "found", "等级", colour_map=palette.LEVEL_COLOURS, sort=list(HAZARD_LEVELS)
+        )
+    )
+    bars, text = out["layer"]
+    assert mark_of(bars) == "bar" and mark_of(text) == "text"
+    encoding = bars["encoding"]
+    assert encoding["y"]["field"] == "level" and encoding["x"]["field"] == "found"
+    assert encoding["y"]["sort"] == list(HAZARD_LEVELS)
+    scale = encoding["color"]["scale"]
+    assert dict(zip(scale["domain"], scale["range"], strict=True)) == palette.LEVEL_COLOURS
+    plain = spec(charts.bar_counts(df, "level", "found", "等级"))
+    assert plain["layer"][0]["encoding"]["y"]["sort"] == "-x"
+
+
+def test_new_vs_resolved_grouped_bars():
+    df = pd.DataFrame({"bucket": WEEKS, "found": [3, 5, 2, 8], "resolved": [1, 2, 0, 3]})
+    out = spec(charts.new_vs_resolved(df, {"found": "发现", "resolved": "化解", "title": "隐患"}))
+    assert mark_of(out) == "bar"
+    assert out["encoding"]["xOffset"]["field"] == "series"
+    assert out["encoding"]["color"]["scale"]["domain"] == ["发现", "化解"]
+
+
+def test_age_gender_pyramid_men_left_women_right():
+    df = pd.DataFrame(
+        {
+            "age_band": ["18-29", "18-29", "60+", "30-44"],
+            "gender": ["男", "女", "女", "未知"],
+            "residents": [120, 80, 5, 9],
+        }
+    )
+    out = spec(charts.age_gender_pyramid(df, {"male": "Men", "female": "Women"}))
+    signed = {(r["age_band"], r["side"]): r["signed"] for r in rows(out)}
+    assert signed == {("18-29", "Men"): -120, ("18-29", "Women"): 80, ("60+", "Women"): 5}
+    assert out["encoding"]["y"]["sort"] == [label for _, label in reversed(AGE_BANDS)]
+    assert out["encoding"]["x"]["axis"]["labelExpr"] == "abs(datum.value)"
+
+
+def test_rate_trend_keeps_undefined_rates_null():
+    df = pd.DataFrame(
+        {
+            "bucket": WEEKS,
+            "new": [10, 0, 8, 4],
+            "closed": [10, 0, 0, 4],
+            "on_time": [9, 0, 0, 4],
+            "dispatched": [10, 0, 8, 0],
+        }
+    )
+    rates = charts.rates_frame(df)
+    assert rates.loc[0, "on_time_rate"] == pytest.approx(90.0)
+    assert rates.loc[1, ["closure_rate", "on_time_rate", "transfer_rate"]].isna().all()
+    assert pd.isna(rates.loc[2, "on_time_rate"]) and rates.loc[2, "closure_rate"] == 0
+    out = spec(
+        charts.rate_trend(
+            df, {"closure_rate": "办结率", "on_time_rate": "按期办结率", "transfer_rate": "流转率"}
+        )
+    )
+    assert mark_of(out) == "line" and out["mark"]["invalid"] == charts.BREAK_AT_NULL
+    second_week = [r for r in rows(out) if r["bucket"].startswith("2024-05-13")]
+    assert len(second_week) == 3 and all(r["rate"] is None for r in second_week)
+
+
+SAMPLES = {
+    "trend_lines": lambda df, big: charts.trend_lines(df, series={"alerts": "警情"}, title="t", big=big),
+    "stacked_by_category": lambda df, big: charts.stacked_by_category(df, "t", "v", big=big),
+    "heat_grid": lambda df, big: charts.heat_grid(df, list("一二三四五六日"), "t", big=big),
+    "bar_counts": lambda df, big: charts.bar_counts(df, "category", "value", "t", big=big),
+    "new_vs_resolved": lambda df, big: charts.new_vs_resolved(df, {"title": "t"}, big=big),
+    "age_gender_pyramid": lambda df, big: charts.age_gender_pyramid(df, {"title": "t"}, big=big),
+    "rate_trend": lambda df, big: charts.rate_trend(df, {"title": "t"}, big=big),
+}
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+@pytest.mark.parametrize("df", [pd.DataFrame(), pd.DataFrame(columns=["bucket", "category", "value"])])
+def test_empty_frames_build(name, df):
+    assert isinstance(spec(SAMPLES[name](df, False)), dict)
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_big_raises_every_font_to_wall_screen_size(name):
+    big = spec(SAMPLES[name](pd.DataFrame(), True))["config"]
+    normal = spec(SAMPLES[name](pd.DataFrame(), False))["config"]
+    sizes = [big["axis"]["labelFontSize"], big["axis"]["titleFontSize"], big["title"]["fontSize"]]
+    sizes += [big["legend"]["labelFontSize"], big["legend"]["titleFontSize"]]
+    assert min(sizes) >= 18
+    assert normal["axis"]["labelFontSize"] < 18
+
+
+def test_charts_fetch_no_font():
+    out = spec(SAMPLES["bar_counts"](pd.DataFrame(), True))
+    out.pop("$schema")
+    text = json.dumps(out)
+    assert '"font"' not in text and "http" not in text

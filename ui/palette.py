@@ -1,0 +1,91 @@
+"""Colours shared by the maps and the charts, and the classes of the village shading."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from data_access.models import HAZARD_LEVELS
+
+# Hazard levels (重大 / 较大 / 一般): red, orange, gold. Gold rather than pure yellow so that
+# 一般 points stay visible on a light basemap.
+LEVEL_COLOURS: dict[str, str] = dict(zip(HAZARD_LEVELS, ("#d62728", "#ff7f0e", "#e6b800"), strict=True))
+UNKNOWN_COLOUR = "#8c8c8c"
+
+# 三色预警 as returned by data_access.hazards.warning_colour.
+WARNING_COLOURS: dict[str, str] = {"red": "#d62728", "yellow": "#f2c200", "green": "#2ca02c"}
+
+# Village shading and heat grids, light to dark (ColorBrewer PuBu). Blue-purple so that the
+# red/orange/gold hazard points drawn on top of the villages never blend into the fill.
+SEQUENTIAL: tuple[str, ...] = ("#f1eef6", "#d0d1e6", "#a6bddb", "#74a9cf", "#2b8cbe", "#045a8d")
+
+GENDER_COLOURS: dict[str, str] = {"男": "#4c78a8", "女": "#e45756"}
+
+# Two-series comparisons: what came in against what was dealt with.
+INCOMING_COLOUR = "#ff7f0e"
+DONE_COLOUR = "#2ca02c"
+ALERT_COLOUR = "#6a3d9a"  # police-alert hotspots: apart from every level colour
+SINGLE_COLOUR = "#4c78a8"  # bars with no colour map
+
+OUTLINE_COLOUR = "#555555"
+SELECTED_OUTLINE_COLOUR = "#111111"
+NO_TILES_BACKGROUND = "#f4f3ee"  # the plain background of the 'none' basemap
+
+
+def level_colour(level: str | None) -> str:
+    """The colour of a hazard level; grey for an unknown one."""
+    return LEVEL_COLOURS.get(level or "", UNKNOWN_COLOUR)
+
+
+def is_whole(values: Sequence[float]) -> bool:
+    """True when every value is a whole number (counts), so classes get whole-number edges."""
+    return all(float(v).is_integer() for v in values)
+
+
+def class_breaks(values: Sequence[float], classes: int = len(SEQUENTIAL)) -> list[float]:
+    """Equal-interval class edges from 0: ascending, one more than the number of classes.
+
+    Class i holds breaks[i] <= v < breaks[i + 1] (the last class also holds its top edge).
+    Whole-number data gets whole-number edges, with the top edge one past the maximum, and no
+    more classes than distinct counts, so a maximum of 3 is not split into fractions.
+    """
+    top = max(values, default=0)
+    if top <= 0:
+        return [0.0, 1.0]
+    if is_whole(values):
+        step = math.ceil((top + 1) / classes)
+        return [float(e) for e in range(0, int(top) + 1, step)] + [float(top) + 1]
+    return [top * i / classes for i in range(classes + 1)]
+
+
+def class_colours(n_classes: int) -> list[str]:
+    """n_classes colours spread over SEQUENTIAL, light to dark."""
+    if n_classes <= 1:
+        return [SEQUENTIAL[0]]  # only when every value is 0
+    last = len(SEQUENTIAL) - 1
+    return [SEQUENTIAL[round(i * last / (n_classes - 1))] for i in range(n_classes)]
+
+
+def class_of(value: float, breaks: Sequence[float]) -> int:
+    """Index of the class that `value` falls in."""
+    for i in range(len(breaks) - 2, 0, -1):
+        if value >= breaks[i]:
+            return i
+    return 0
+
+
+def shade(value: float, breaks: Sequence[float]) -> str:
+    """The sequential colour of `value` among the classes given by `breaks`."""
+    return class_colours(len(breaks) - 1)[class_of(value, breaks)]
+
+
+def class_labels(breaks: Sequence[float], whole: bool) -> list[str]:
+    """Legend text of each class: '0–4', '5–9', '10' for counts; '0.0–2.5', … otherwise."""
+    labels = []
+    for lo, hi in zip(breaks[:-1], breaks[1:], strict=True):
+        if whole:
+            lo_i, hi_i = int(lo), int(hi) - 1
+            labels.append(str(lo_i) if lo_i == hi_i else f"{lo_i}–{hi_i}")
+        else:
+            labels.append(f"{lo:.1f}–{hi:.1f}")
+    return labels
