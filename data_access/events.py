@@ -92,6 +92,7 @@ def by_village(conn: Connection, filters: Filters) -> pd.DataFrame:
     filters = resolve(conn, filters)
     stmt = (
         select(Village.name.label("village"), func.count().label("value"))
+        .select_from(GridEvent)
         .join(Village, Village.id == GridEvent.village_id)
         .where(_where(filters))
         .group_by(Village.name)
@@ -106,6 +107,7 @@ def _record_columns():
         GridEvent.category,
         Village.name.label("village"),
         Grid.name.label("grid"),
+        GridEvent.reporter,  # personal: pages mask it (masking.mask_frame)
         GridEvent.dispatched_at,
         GridEvent.due_at,
         GridEvent.closed_at,

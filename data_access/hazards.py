@@ -88,10 +88,12 @@ def worst_first(
     statuses: tuple[str, ...] = HAZARD_OPEN_STATUSES,
     levels: tuple[str, ...] = (),
     responsible: str | None = None,
+    limit: int = LIST_LIMIT,
 ) -> tuple[pd.DataFrame, int]:
     """Hazards worst first: overdue, then level, then nearest deadline; with their 三色 colour.
 
-    Returns the first LIST_LIMIT rows and how many match in all.
+    Returns the first `limit` rows (LIST_LIMIT for a page; exports ask for more) and how
+    many match in all.
     """
     filters = resolve(conn, filters)
     ref = filters.period.reference_day(today)
@@ -131,11 +133,13 @@ def worst_first(
             Hazard.deadline.is_(None),
             Hazard.deadline,
             Hazard.found_at,
+            Hazard.id,
         )
-        .limit(LIST_LIMIT)
+        .limit(limit)
     )
     df = to_dates(frame(conn, stmt), "deadline")
-    df["days_left"] = [(d - ref).days if isinstance(d, dt.date) else None for d in df["deadline"]]
+    # A missing deadline comes back as NaT, which is a dt.date too: test for it first.
+    df["days_left"] = [None if pd.isna(d) else (d - ref).days for d in df["deadline"]]
     return df, int(total)
 
 
@@ -183,6 +187,7 @@ def by_village(conn: Connection, filters: Filters) -> pd.DataFrame:
     filters = resolve(conn, filters)
     stmt = (
         select(Village.name.label("village"), func.count().label("value"))
+        .select_from(Hazard)
         .join(Village, Village.id == Hazard.village_id)
         .where(_place(filters) & _is_open() & (Hazard.found_at < filters.period.ends))
         .group_by(Village.name)

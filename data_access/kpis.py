@@ -32,3 +32,19 @@ def summary(conn: Connection, filters: Filters, today: dt.date) -> dict:
         "population": population.kpis(conn, filters, today),
         "zero_days": alerts.zero_days(conn, filters, today),
     }
+
+
+# What a map can shade villages by; each function returns DataFrame[village, value].
+VILLAGE_MEASURES = {
+    "residents": lambda conn, filters, today: population.by_village(conn, filters, today),
+    "hazards_open": lambda conn, filters, today: hazards.by_village(conn, filters),
+    "alerts": lambda conn, filters, today: alerts.by_village(conn, filters),
+    "events": lambda conn, filters, today: events.by_village(conn, filters),
+}
+
+
+def by_village(conn: Connection, filters: Filters, today: dt.date, measure: str):
+    """One measure per village (for shading a map): village, value."""
+    if measure not in VILLAGE_MEASURES:
+        raise ValueError(f"unknown measure {measure!r}")
+    return VILLAGE_MEASURES[measure](conn, filters, today)

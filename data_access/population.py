@@ -164,6 +164,7 @@ def by_village(conn: Connection, filters: Filters, today: dt.date) -> pd.DataFra
     filters = resolve(conn, filters)
     stmt = (
         select(Village.name.label("village"), func.count().label("value"))
+        .select_from(PopulationStay)
         .join(Village, Village.id == PopulationStay.village_id)
         .where(_place(filters) & _resident_on(_ref(filters, today)))
         .group_by(Village.name)

@@ -18,7 +18,7 @@ import streamlit as st
 from data_access import areas
 from data_access.filters import Filters, local_now, local_today
 
-from . import data, filter_bar
+from . import data, filter_bar, maps
 from .i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 
 APP_SCRIPT = Path(__file__).resolve().parent.parent / "app.py"
@@ -48,7 +48,9 @@ def frame(view: str, categories: tuple[str, ...] | Callable[[], tuple[str, ...]]
 
     `categories` are the view's category choices, or a function that looks them up."""
     banner = st.empty()
+    st.session_state[_ROUTED] = True
     try:
+        st.session_state["_context"] = None  # until the filter is known
         if callable(categories):
             categories = categories()
         filters, messages = filter_bar.render(view, categories)
@@ -56,7 +58,9 @@ def frame(view: str, categories: tuple[str, ...] | Callable[[], tuple[str, ...]]
         if data.query(areas.has_demo_records):
             st.info(t("demo_banner"), icon="🧪")
         st.session_state["_context"] = Context(view=view, filters=filters, today=local_today())
-        st.session_state[_ROUTED] = True
+    except data.DataUnavailable:
+        pass  # the page's context() raises it again, and it is reported below
+    try:
         yield
     except data.DataUnavailable:
         st.warning(t("data_unavailable"), icon="⏳")
@@ -74,12 +78,14 @@ def context() -> Context:
     if not st.session_state.get(_ROUTED):
         runpy.run_path(str(APP_SCRIPT), run_name="__main__")
         st.stop()
+    if st.session_state.get("_context") is None:
+        raise data.DataUnavailable("the filter could not be read")
     return st.session_state["_context"]
 
 
 def clicked_village(map_state: dict | None) -> None:
     """Filter to the village clicked on a map (if any) and rerun."""
-    name = ((map_state or {}).get("last_active_drawing") or {}).get("properties", {}).get("name")
+    name = maps.clicked_village(map_state)
     if name and [name] != list(st.session_state.get("f_villages", [])):
         filter_bar.select_village(name)
         st.rerun()

@@ -1,0 +1,236 @@
+"""Pieces every view draws the same way: a row of KPI tiles, a table with translated headers
+and masked personal data, a chart or its "no data" line, the village map, and a list of the
+records behind a figure. Pages hand them DataFrames from data_access; nothing here queries
+anything but the village boundaries of the map."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from data_access import areas, settings
+from data_access.filters import Filters
+from data_access.masking import mask_frame
+
+from . import fmt, maps, palette, shell
+from .data import query
+from .i18n import t, tv
+
+MAP_CENTER = (28.9226, 119.9686)  # the Huajie town seat, WGS-84
+MAP_ZOOM = 13
+MAP_HEIGHT = 460
+CHART_HEIGHT = 320  # the whole chart (title and legend included): Streamlit fits the plot inside
+# 三色 warning cells: the colour itself, not an emoji, so it reads on a screen without an emoji font.
+WARNING_CELL_CSS = {
+    "red": f"background-color: {palette.WARNING_COLOURS['red']}; color: #ffffff",
+    "yellow": f"background-color: {palette.WARNING_COLOURS['yellow']}; color: #1f2933",
+    "green": f"background-color: {palette.WARNING_COLOURS['green']}; color: #ffffff",
+}
+DATE_FORMAT, TIME_FORMAT = "%Y-%m-%d", "%Y-%m-%d %H:%M"
+
+
+@dataclass(frozen=True)
+class Tile:
+    """One KPI tile: a label, a value already formatted, and optionally a line under it.
+
+    delta_color 'off' keeps that line grey with no arrow; 'normal' / 'inverse' colour a signed
+    change and give it an arrow; a colour name ('red', 'yellow', 'green') colours it as is."""
+
+    label: str
+    value: str
+    delta: str | None = None
+    delta_color: str = "off"
+
+    def show(self, where) -> None:
+        signed = self.delta_color in ("normal", "inverse") and self.delta not in (None, fmt.NO_VALUE)
+        colour = self.delta_color if signed or self.delta_color not in ("normal", "inverse") else "off"
+        where.metric(self.label, self.value, self.delta, delta_color=colour,
+                     delta_arrow="auto" if signed else "off", border=True)
+
+
+def tiles(*items: Tile) -> None:
+    """A row of KPI tiles, equal widths."""
+    for column, tile in zip(st.columns(len(items)), items):
+        tile.show(column)
+
+
+def no_data() -> None:
+    """The explicit empty state of a view or section."""
+    st.info(t("no_data"), icon="📭")
+
+
+def is_empty(df: pd.DataFrame | None) -> bool:
+    return df is None or df.empty
+
+
+def chart(df: pd.DataFrame | None, build: Callable[[pd.DataFrame], object], title: str = "") -> None:
+    """`build(df)` as an Altair chart, or (the title and) "no data" when there is nothing to draw."""
+    if is_empty(df):
+        if title:
+            st.markdown(f"**{title}**")
+        st.caption(t("no_data"))
+    else:
+        st.altair_chart(build(df), width="stretch")
+
+
+def _bucket_bounds(day: dt.date, unit: str) -> tuple[dt.date, dt.date]:
+    """First and last day of the week (Monday first) or month that `day` falls in."""
+    if unit == "week":
+        first = day - dt.timedelta(days=day.weekday())
+        return first, first + dt.timedelta(days=6)
+    if unit == "month":
+        first = day.replace(day=1)
+        return first, (first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+    return day, day
+
+
+def partial_buckets_note(period, unit: str, today: dt.date) -> None:
+    """Say so when the first or last week / month of a trend is cut by the period (or by today),
+    so that its lower count is not read as a fall."""
+    end = period.reference_day(today)
+    notes = []
+    if _bucket_bounds(period.start, unit)[0] != period.start:
+        notes.append(t("partial_first", unit=t(f"unit_{unit}"), day=period.start.isoformat()))
+    if _bucket_bounds(end, unit)[1] != end:
+        notes.append(t("partial_last", unit=t(f"unit_{unit}"), day=end.isoformat()))
+    if notes:
+        st.caption(" ".join(notes))
+
+
+def translated(df: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    """A copy of `df` with the stored (Chinese) values of `columns` in the page's language."""
+    out = df.copy()
+    for column in columns:
+        if column in out.columns:
+            out[column] = out[column].map(tv)
+    return out
+
+
+def _missing(value) -> bool:
+    return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
+
+
+def _has_time(value) -> bool:
+    return isinstance(value, dt.datetime) and not _missing(value) and value.time() != dt.time()
+
+
+def _as_text(value, with_time: bool) -> str | None:
+    if _missing(value):
+        return None
+    if isinstance(value, dt.datetime):  # pandas Timestamps too
+        return value.strftime(TIME_FORMAT if with_time else DATE_FORMAT)
+    if isinstance(value, dt.date):
+        return value.strftime(DATE_FORMAT)
+    return value
+
+
+def _dates_as_text(df: pd.DataFrame) -> pd.DataFrame:
+    """Dates as YYYY-MM-DD, times as YYYY-MM-DD HH:MM (a column whose times are all midnight: dates)."""
+    for column in df.columns:
+        values = list(df[column])
+        if any(isinstance(v, dt.date) and not _missing(v) for v in values):
+            with_time = any(_has_time(v) for v in values)
+            df[column] = [_as_text(v, with_time) for v in values]
+        if not pd.api.types.is_numeric_dtype(df[column]):
+            df[column] = [fmt.NO_VALUE if _missing(v) or v == "" else v for v in df[column]]
+    return df
+
+
+def table(
+    df: pd.DataFrame,
+    columns: Mapping[str, str],
+    *,
+    translate: Iterable[str] = (),
+    total: int | None = None,
+    cell_styles: Mapping[str, Mapping[str, str]] | None = None,
+    height: int | str = "auto",
+) -> None:
+    """`df` as a table: only `columns` (column → label key), personal data masked, stored values
+    of `translate` in the page's language, dates as YYYY-MM-DD, '—' for nothing, no index.
+
+    cell_styles: column → {shown value: CSS}, e.g. the 三色 warning's background. When `total`
+    says there are more rows than shown: "N in all, first n shown"."""
+    if df.empty:
+        st.caption(t("no_data"))
+        return
+    shown = translated(mask_frame(df), *translate)[[c for c in columns if c in df.columns]]
+    shown = _dates_as_text(shown)
+    data = shown.rename(columns={c: t(key) for c, key in columns.items()})
+    styled = [(t(columns[c]), css) for c, css in (cell_styles or {}).items() if c in shown.columns]
+    if styled:
+        data = data.style
+        for label, css in styled:
+            data = data.map(lambda value, css=css: css.get(value, ""), subset=[label])
+    st.dataframe(data, hide_index=True, width="stretch", height=height)
+    if total is not None and total > len(df):
+        st.caption(t("showing_first", total=fmt.count(total), shown=fmt.count(len(df))))
+
+
+def records(label: str, df: pd.DataFrame, total: int, columns: Mapping[str, str], **kwargs) -> None:
+    """An expander "label (N)" holding the records behind a figure."""
+    with st.expander(f"{label} · {t('count_of', n=fmt.count(total))}"):
+        table(df, columns, total=total, **kwargs)
+
+
+def village_map(
+    key: str,
+    filters: Filters,
+    *,
+    values: pd.DataFrame | None = None,
+    measure_label: str = "",
+    draw: Callable[[object, str], object] | None = None,
+    height: int = MAP_HEIGHT,
+) -> None:
+    """The villages (shaded by `values`: village, value — outlines only when None), what `draw(m,
+    basemap)` adds on top, fitted to the selected villages; a click on a village filters to it.
+    Panning and zooming do not rerun the page."""
+    basemap = settings.get("BASEMAP")
+    boundaries = query(areas.boundaries)
+    try:
+        m = maps.base_map(MAP_CENTER, MAP_ZOOM, basemap, settings.get("TIANDITU_KEY"))
+    except ValueError:  # a mistyped BASEMAP setting: say so rather than break the view
+        st.warning(t("map_unavailable"), icon="🗺️")
+        return
+    shading = None if values is None else dict(zip(values["village"], values["value"]))
+    maps.village_layer(m, boundaries, shading, measure_label=measure_label, selected=filters.villages,
+                       basemap=basemap)
+    if draw is not None:
+        draw(m, basemap)
+    maps.fit(m, boundaries, filters.villages, basemap=basemap)
+    state = st_folium(m, key=key, height=height, use_container_width=True,
+                      returned_objects=["last_active_drawing"])
+    shell.clicked_village(state)
+    st.caption(t("map_click_hint"))
+
+
+def unit_toggle(key: str, units: Sequence[str], default: str) -> str:
+    """A day / week / month switch for a trend; returns the unit chosen."""
+    labels = {"day": t("by_day"), "week": t("by_week"), "month": t("by_month")}
+    chosen = st.segmented_control(t("trend"), list(units), format_func=labels.get, default=default, key=key,
+                                  label_visibility="collapsed")
+    return chosen or default
+
+
+def warning_text(colour: str | None) -> str:
+    """The 三色 warning in words ('' for a hazard that is not open)."""
+    return t(f"warning_{colour}") if colour in WARNING_CELL_CSS else ""
+
+
+def warning_styles() -> dict[str, str]:
+    """Cell CSS by warning_text, for table(cell_styles=...)."""
+    return {warning_text(c): css for c, css in WARNING_CELL_CSS.items()}
+
+
+def days_left_text(days) -> str:
+    """Days to a deadline in words: 'overdue 5 days', 'due today', '3 days left'; '—' without one."""
+    if _missing(days):
+        return fmt.NO_VALUE
+    days = int(days)
+    if days < 0:
+        return t("days_overdue", n=-days)
+    return t("due_today") if days == 0 else t("days_remaining", n=days)
