@@ -16,7 +16,7 @@ import numpy as np
 from sqlalchemy import Engine
 from tqdm import tqdm
 
-from . import demo_city, demo_town
+from . import accounts, demo_city, demo_town
 from .demo_load import (
     BulkWriter,
     after_load,
@@ -86,6 +86,7 @@ def generate(
                     demo_city.build(rng, span, writer, city_fraction)
             bar.total = bar.n  # the plan was an estimate
         after_load(conn)
+        accounts.create_demo_accounts(conn)
     if timings is not None:
         timings.update({table.name: writer.seconds[table.name] for table in written_tables()})
     return {table.name: writer.counts[table.name] for table in written_tables()}

@@ -48,3 +48,9 @@ def mask_frame(df: pd.DataFrame) -> pd.DataFrame:
         if column in out.columns:
             out[column] = out[column].map(_MASKERS[kind], na_action="ignore")
     return out
+
+
+def mask_record(record: dict) -> dict:
+    """A copy of one record (a dict, e.g. a hazard's detail) with every personal field masked."""
+    return {key: _MASKERS[PERSONAL_COLUMNS[key]](value) if key in PERSONAL_COLUMNS and isinstance(value, str)
+            else value for key, value in record.items()}

@@ -13,6 +13,7 @@ import datetime as dt
 
 from sqlalchemy import (
     Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     Float,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    column,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -226,3 +228,50 @@ class Terminal(Base):
 
 
 RECORD_TABLES = (Hazard, House, PopulationStay, Alert, GridEvent, Terminal)
+
+
+# ---------------------------------------------------------------- accounts and audit
+
+USER_ROLES = ("viewer", "staff", "leader", "admin")  # ordered: each may do what the ones before it may
+
+
+class User(Base):
+    """A person who signs in: a bcrypt hash (never the password), a role, and the sign-in throttle."""
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(column("role").in_(USER_ROLES), name="role"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(8))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Failed sign-ins since the last good one, and until when sign-in is refused.
+    failed_count: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class SignInFailure(Base):
+    """The sign-in throttle of a name that is no account, so that guessing names is slowed down
+    exactly like guessing passwords (and the two cannot be told apart)."""
+
+    __tablename__ = "sign_in_failures"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failed_count: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    last_failed_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class AuditEntry(Base):
+    """Who did what, when, to what and why: unmaskings, exports, account changes."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index(None, "at"), Index(None, "actor", "at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))  # unmask | export | user_add | user_disable | …
+    target: Mapped[str | None] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[str | None] = mapped_column(Text)

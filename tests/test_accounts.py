@@ -1,0 +1,403 @@
+"""Accounts, sign-in throttle, roles, sessions, the audit log and the `user` command, on real databases."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy import func, select
+
+from data_access import accounts, audit, cli
+from data_access.accounts import PermissionDenied
+from data_access.accounts_cli import add_user_command
+from data_access.filters import local_now
+from data_access.models import AuditEntry, PopulationStay, SignInFailure, User
+
+from . import factories as f
+
+T0 = dt.datetime(2026, 11, 23, 9, 0, 0)
+PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture(autouse=True)
+def fast_hashes(monkeypatch):
+    """bcrypt at its lowest cost, so tests spend no time hashing (checking reads the cost from the hash)."""
+    monkeypatch.setattr(accounts, "BCRYPT_ROUNDS", 4)
+
+
+def add_user(engine, name: str, role: str, password: str = "s3cret-pass", **kw) -> None:
+    with engine.begin() as conn:
+        accounts.create_user(conn, name, password, role, by="test", **kw)
+
+
+def user_row(engine, name: str):
+    with engine.connect() as conn:
+        return conn.execute(select(User).where(User.name == name)).one()
+
+
+# ---------------------------------------------------------------- passwords
+
+
+def test_password_is_stored_as_a_bcrypt_hash_only(engine):
+    add_user(engine, "ni", "staff", "correct horse")
+    stored = user_row(engine, "ni").password_hash
+    assert stored.startswith("$2b$") and "correct horse" not in stored
+    assert accounts.verify_password("correct horse", stored)
+    assert not accounts.verify_password("correct horsE", stored)
+    assert accounts.hash_password("correct horse") != accounts.hash_password("correct horse")  # salted
+    assert not accounts.verify_password("anything", "not a hash")
+
+
+@pytest.mark.parametrize("password", ["short", "长" * 25])  # 7 characters; 75 bytes, over bcrypt's 72
+def test_passwords_too_short_or_too_long_are_refused(engine, password):
+    with pytest.raises(accounts.AccountError):
+        add_user(engine, "ni", "staff", password)
+
+
+@pytest.mark.parametrize("name", ["", "has space", "x" * 65, "semi;colon"])
+def test_unusable_user_names_are_refused(engine, name):
+    with pytest.raises(accounts.AccountError):
+        add_user(engine, name, "staff")
+
+
+def test_a_name_is_taken_once(engine):
+    add_user(engine, "倪宅网格员", "staff")  # Chinese names are fine
+    with pytest.raises(accounts.AccountError, match="exists"):
+        add_user(engine, "倪宅网格员", "leader")
+
+
+# ---------------------------------------------------------------- signing in and the throttle
+
+
+def test_sign_in_right_and_wrong(engine):
+    add_user(engine, "lead", "leader", "leader-pass")
+    good = accounts.sign_in(engine, " lead ", "leader-pass", now=T0)
+    assert good.ok and good.account == accounts.Account("lead", "leader", False) and good.message == ""
+    assert user_row(engine, "lead").last_login_at == T0
+    bad = accounts.sign_in(engine, "lead", "leader-pasS", now=T0)
+    assert not bad.ok and bad.reason == "wrong" and bad.message == "用户名或密码错误。"
+    assert accounts.sign_in(engine, "lead", "", now=T0).reason == "wrong"
+
+
+def test_lockout_delay_grows_exponentially_to_a_cap():
+    free = [accounts.lockout_delay(n) for n in range(accounts.FREE_FAILURES)]
+    assert free == [dt.timedelta(0)] * accounts.FREE_FAILURES
+    n = accounts.FREE_FAILURES
+    assert [accounts.lockout_delay(n + i).total_seconds() for i in range(4)] == [30, 60, 120, 240]
+    assert accounts.lockout_delay(n + 50) == accounts.MAX_LOCKOUT == accounts.lockout_delay(10**6)
+
+
+def test_repeated_failures_lock_the_account_until_the_delay_passes(engine):
+    add_user(engine, "lead", "leader", "leader-pass")
+    for i in range(accounts.FREE_FAILURES - 1):
+        assert accounts.sign_in(engine, "lead", "guess", now=T0 + dt.timedelta(seconds=i)).reason == "wrong"
+    t5 = T0 + dt.timedelta(seconds=10)
+    fifth = accounts.sign_in(engine, "lead", "guess", now=t5)
+    assert fifth.reason == "locked" and fifth.retry_at == t5 + dt.timedelta(seconds=30)
+    assert "后再试" in fifth.message
+    row = user_row(engine, "lead")  # the throttle lives in the database: every process sees it
+    assert (row.failed_count, row.locked_until) == (accounts.FREE_FAILURES, t5 + dt.timedelta(seconds=30))
+
+    # While locked, even the right password is refused (and not checked, nor counted).
+    during = accounts.sign_in(engine, "lead", "leader-pass", now=t5 + dt.timedelta(seconds=29))
+    assert during.reason == "locked" and user_row(engine, "lead").failed_count == accounts.FREE_FAILURES
+
+    # The next failure after the delay doubles it.
+    t6 = t5 + dt.timedelta(seconds=31)
+    sixth = accounts.sign_in(engine, "lead", "guess", now=t6)
+    assert sixth.reason == "locked" and sixth.retry_at == t6 + dt.timedelta(seconds=60)
+
+    # Once it has passed, the right password signs in and clears the count.
+    t7 = t6 + dt.timedelta(seconds=61)
+    assert accounts.sign_in(engine, "lead", "leader-pass", now=t7).ok
+    row = user_row(engine, "lead")
+    assert (row.failed_count, row.locked_until, row.last_login_at) == (0, None, t7)
+
+
+def test_names_that_are_no_account_are_throttled_alike(engine):
+    add_user(engine, "lead", "leader")
+    results = [accounts.sign_in(engine, "nobody", "guess", now=T0) for _ in range(accounts.FREE_FAILURES)]
+    assert [r.reason for r in results[:-1]] == ["wrong"] * (accounts.FREE_FAILURES - 1)
+    assert results[-1].reason == "locked" and results[-1].retry_at == T0 + accounts.FIRST_LOCKOUT
+    assert accounts.sign_in(engine, "nobody", "guess", now=T0 + dt.timedelta(seconds=5)).reason == "locked"
+    with engine.connect() as conn:
+        count = conn.execute(
+            select(SignInFailure.failed_count).where(SignInFailure.name == "nobody")
+        ).scalar_one()
+    assert count == accounts.FREE_FAILURES
+    # Another name, and the real account, are not affected.
+    assert accounts.sign_in(engine, "lead", "s3cret-pass", now=T0).ok
+
+    # An old, unlocked record of an unknown name is forgotten at the next failure.
+    later = T0 + accounts.FORGET_UNKNOWN_NAME_AFTER + dt.timedelta(hours=2)
+    assert accounts.sign_in(engine, "someone", "guess", now=later).reason == "wrong"
+    with engine.connect() as conn:
+        assert conn.execute(select(SignInFailure.name)).scalars().all() == ["someone"]
+
+
+def test_disabled_accounts_cannot_sign_in_or_act(engine):
+    add_user(engine, "lead", "leader", "leader-pass")
+    with engine.begin() as conn:
+        accounts.set_active(conn, "lead", False, by="test")
+    assert accounts.sign_in(engine, "lead", "leader-pass", now=T0).reason == "disabled"
+    # No hint without the password.
+    assert accounts.sign_in(engine, "lead", "wrong-pass", now=T0).reason == "wrong"
+    with engine.connect() as conn, pytest.raises(PermissionDenied):
+        accounts.require_role(conn, "lead", "viewer")
+    with engine.begin() as conn:
+        accounts.set_active(conn, "lead", True, by="test")
+    assert accounts.sign_in(engine, "lead", "leader-pass", now=T0).ok
+
+
+def test_enable_and_passwd_clear_a_lock_out(engine):
+    add_user(engine, "lead", "leader", "leader-pass")
+    for _ in range(accounts.FREE_FAILURES):
+        accounts.sign_in(engine, "lead", "guess", now=T0)
+    with engine.begin() as conn:
+        accounts.set_password(conn, "lead", "a-new-password", by="test")
+    row = user_row(engine, "lead")
+    assert (row.failed_count, row.locked_until) == (0, None)
+    assert accounts.sign_in(engine, "lead", "a-new-password", now=T0).ok
+    assert not accounts.sign_in(engine, "lead", "leader-pass", now=T0).ok
+
+
+# ---------------------------------------------------------------- roles and sessions
+
+
+@pytest.mark.parametrize("role", accounts.ROLES)
+@pytest.mark.parametrize("needed", accounts.ROLES)
+def test_roles_are_ordered(role, needed):
+    assert accounts.role_allows(role, needed) == (accounts.ROLES.index(role) >= accounts.ROLES.index(needed))
+
+
+def test_roles_order_and_unknown_roles():
+    assert accounts.ROLES == ("viewer", "staff", "leader", "admin")
+    assert accounts.role_allows("admin", "leader") and not accounts.role_allows("staff", "leader")
+    assert not accounts.role_allows(None, "viewer") and not accounts.role_allows("root", "viewer")
+    with pytest.raises(ValueError):
+        accounts.role_allows("admin", "superuser")
+
+
+def test_role_check_reads_the_database(engine):
+    add_user(engine, "lead", "leader")
+    with engine.begin() as conn:
+        assert accounts.require_role(conn, "lead", "leader").role == "leader"
+        accounts.set_role(conn, "lead", "staff", by="test")
+        with pytest.raises(PermissionDenied):
+            accounts.require_role(conn, "lead", "leader")
+        with pytest.raises(PermissionDenied):
+            accounts.require_role(conn, "ghost", "viewer")
+        with pytest.raises(accounts.AccountError):
+            accounts.set_role(conn, "lead", "root", by="test")
+
+
+def test_session_expires_after_idle_minutes(monkeypatch):
+    monkeypatch.delenv("SESSION_IDLE_MINUTES", raising=False)
+    assert accounts.session_expired(None, T0)
+    assert not accounts.session_expired(T0, T0 + dt.timedelta(minutes=29))
+    assert not accounts.session_expired(T0, T0 + dt.timedelta(minutes=30))
+    assert accounts.session_expired(T0, T0 + dt.timedelta(minutes=30, seconds=1))
+    monkeypatch.setenv("SESSION_IDLE_MINUTES", "5")
+    assert accounts.session_expired(T0, T0 + dt.timedelta(minutes=6))
+
+
+# ---------------------------------------------------------------- demo accounts
+
+
+def test_demo_accounts_one_per_role(engine):
+    with engine.begin() as conn:
+        passwords = accounts.create_demo_accounts(conn)
+    assert passwords == accounts.DEMO_PASSWORDS == {
+        "viewer": "viewer-demo", "staff": "staff-demo", "leader": "leader-demo", "admin": "admin-demo"}
+    for name, password in passwords.items():
+        result = accounts.sign_in(engine, name, password, now=T0)
+        assert result.ok and result.account.role == name and result.account.is_demo
+    with engine.begin() as conn:  # again: same accounts, nothing duplicated
+        assert accounts.create_demo_accounts(conn) == passwords
+        assert conn.execute(select(func.count()).select_from(User)).scalar_one() == 4
+
+
+def test_demo_accounts_leave_a_real_account_alone(engine):
+    add_user(engine, "admin", "admin", "the-real-admin")
+    with engine.begin() as conn:
+        passwords = accounts.create_demo_accounts(conn)
+    assert "admin" not in passwords and set(passwords) == {"viewer", "staff", "leader"}
+    assert accounts.sign_in(engine, "admin", "the-real-admin", now=T0).ok
+    assert not user_row(engine, "admin").is_demo
+
+
+# ---------------------------------------------------------------- unmasking and the audit log
+
+
+@pytest.fixture
+def people(engine):
+    """A user of every role, named after it, and one floating-population stay (source id P-1)."""
+    for role in accounts.ROLES:
+        add_user(engine, role, role)
+    with engine.begin() as conn:
+        village = f.village(conn, "倪宅村")
+        house = f.house(conn, village, 4, landlord="王大明", landlord_phone="13900001111",
+                        address="倪宅村1号")
+        f.stay(conn, village, dt.date(2026, 3, 1), source_id="P-1", name="张小三", phone="13812345678",
+               house_id=house)
+
+
+def stay_id(engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(PopulationStay.id).where(PopulationStay.source_id == "P-1")).scalar_one()
+
+
+def audit_rows(engine, action: str) -> list:
+    with engine.connect() as conn:
+        return conn.execute(
+            select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)
+        ).all()
+
+
+def test_leader_unmasks_one_stay_with_a_reason_and_it_is_logged(engine, people):
+    sid = stay_id(engine)
+    with engine.begin() as conn:
+        clear = audit.unmask_stay(conn, "leader", sid, "  核查群租线索 ", now=T0)
+    assert clear["name"] == "张小三" and clear["phone"] == "13812345678"
+    assert clear["id_number"] == f.id_number() and clear["village"] == "倪宅村"
+    assert (clear["landlord"], clear["landlord_phone"]) == ("王大明", "13900001111")
+    [row] = audit_rows(engine, "unmask")
+    assert (row.at, row.actor, row.reason) == (T0, "leader", "核查群租线索")
+    assert row.target == f"population_stay:{sid} (P-1)" and "id_number" in row.detail
+
+
+@pytest.mark.parametrize("actor", ["viewer", "staff", "ghost"])
+def test_unmasking_is_refused_below_leader(engine, people, actor):
+    with engine.begin() as conn, pytest.raises(PermissionDenied):
+        audit.unmask_stay(conn, actor, stay_id(engine), "核查")
+    assert audit_rows(engine, "unmask") == []
+
+
+@pytest.mark.parametrize("reason", [None, "", "   ", "x"])
+def test_unmasking_needs_a_reason(engine, people, reason):
+    with engine.begin() as conn, pytest.raises(audit.ReasonRequired):
+        audit.unmask_stay(conn, "leader", stay_id(engine), reason)
+    assert audit_rows(engine, "unmask") == []
+
+
+def test_unmasking_an_unknown_stay(engine, people):
+    with engine.begin() as conn, pytest.raises(LookupError):
+        audit.unmask_stay(conn, "admin", 999_999, "核查")
+
+
+def test_exports_are_logged_and_refused_to_viewers(engine, people):
+    with engine.begin() as conn:
+        audit.record_export(conn, "staff", "风险隐患清单 (xlsx)", "村：倪宅村", now=T0)
+        with pytest.raises(PermissionDenied):
+            audit.record_export(conn, "viewer", "风险隐患清单 (xlsx)", "村：倪宅村")
+    [row] = audit_rows(engine, "export")
+    assert (row.at, row.actor, row.target, row.detail) == (T0, "staff", "风险隐患清单 (xlsx)", "村：倪宅村")
+
+
+def test_audit_log_is_for_admins_newest_first_and_filterable(engine, people):
+    t0 = local_now() + dt.timedelta(days=1)  # after the fixture's account rows
+    with engine.begin() as conn:
+        audit.record_export(conn, "staff", "清单", "全部", now=t0)
+        audit.unmask_stay(conn, "leader", stay_id(engine), "核查", now=t0 + dt.timedelta(hours=1))
+        log = audit.audit_log(conn, "admin")
+        assert list(log.columns) == ["at", "actor", "action", "target", "reason", "detail"]
+        assert log["action"].tolist()[:2] == ["unmask", "export"]
+        assert set(log["action"]) >= {"user_add"}  # account changes are logged too
+        assert audit.audit_log(conn, "admin", action="export")["actor"].tolist() == ["staff"]
+        assert audit.audit_log(conn, "admin", who="leader")["action"].tolist() == ["unmask"]
+        window = audit.audit_log(conn, "admin", since=t0, until=t0 + dt.timedelta(minutes=1))
+        assert window["action"].tolist() == ["export"]
+        with pytest.raises(PermissionDenied):
+            audit.audit_log(conn, "leader")
+
+
+# ---------------------------------------------------------------- the `user` command
+
+
+def user_command(*args: str, stdin: str = "") -> int:
+    """Run `user ARGS` through add_user_command on a parser of the CLI's own kind, as main() does."""
+    parser = cli.Parser(prog="python -m data_access")
+    add_user_command(parser.add_subparsers(dest="command", required=True, parser_class=cli.Parser))
+    old_stdin = sys.stdin
+    sys.stdin = io.StringIO(stdin)
+    try:
+        args = parser.parse_args(["user", *args])
+        return args.func(args)
+    except cli.CommandError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.code
+    finally:
+        sys.stdin = old_stdin
+
+
+@pytest.fixture
+def url(engine, monkeypatch) -> str:
+    url = engine.url.render_as_string(hide_password=False)
+    monkeypatch.setenv("DATABASE_URL", url)
+    return url
+
+
+def test_user_add_list_disable_enable_passwd_role(engine, url, capsys):
+    assert user_command("add", "倪宅片长", "--role", "leader", stdin="leader-pass\n") == cli.EXIT_OK
+    assert accounts.sign_in(engine, "倪宅片长", "leader-pass", now=T0).ok
+    assert user_command("add", "倪宅片长", "--role", "staff", stdin="other-pass\n") == cli.EXIT_BAD_INPUT
+    assert "exists" in capsys.readouterr().err
+    assert user_command("add", "weak", "--role", "staff", stdin="short\n") == cli.EXIT_BAD_INPUT
+    assert user_command("add", "nopass", "--role", "staff", stdin="") == cli.EXIT_BAD_INPUT
+    assert user_command("add", "x", "--role", "root", stdin="whatever-pass\n") == cli.EXIT_UNUSABLE
+
+    capsys.readouterr()
+    assert user_command("list") == cli.EXIT_OK
+    out = capsys.readouterr().out
+    assert "倪宅片长" in out and "leader" in out and "active" in out and "$2b$" not in out
+
+    assert user_command("disable", "倪宅片长") == cli.EXIT_OK
+    assert accounts.sign_in(engine, "倪宅片长", "leader-pass", now=T0).reason == "disabled"
+    user_command("list")
+    assert "disabled" in capsys.readouterr().out
+    assert user_command("disable", "ghost") == cli.EXIT_BAD_INPUT
+    assert user_command("enable", "倪宅片长") == cli.EXIT_OK
+    assert user_command("passwd", "倪宅片长", stdin="brand-new-pass\n") == cli.EXIT_OK
+    assert accounts.sign_in(engine, "倪宅片长", "brand-new-pass", now=T0).ok
+    assert user_command("role", "倪宅片长", "admin") == cli.EXIT_OK
+    assert user_row(engine, "倪宅片长").role == "admin"
+
+    actions = [r.action for r in audit_rows(engine, "user_add") + audit_rows(engine, "user_disable")]
+    assert actions == ["user_add", "user_disable"]
+    assert audit_rows(engine, "user_add")[0].actor.startswith("cli")
+
+
+USER_COMMAND_WIRED = "user" in cli.build_parser()._subparsers._group_actions[0].choices
+# Until data_access/cli.py adds the `user` command itself, the subprocess runs the same main()
+# with add_user_command plugged in the way cli.py will.
+_UNWIRED_MAIN = """
+import sys
+from data_access import cli
+from data_access.accounts_cli import add_user_command
+optional = cli._add_optional_commands
+cli._add_optional_commands = lambda commands: (optional(commands), add_user_command(commands))
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+def run(*args: str, url: str, stdin: str = "") -> subprocess.CompletedProcess:
+    env = {**os.environ, "DATABASE_URL": url}
+    entry = ["-m", "data_access"] if USER_COMMAND_WIRED else ["-c", _UNWIRED_MAIN]
+    return subprocess.run([sys.executable, *entry, *args], input=stdin, capture_output=True,
+                          text=True, env=env, cwd=PROJECT, timeout=120)
+
+
+def test_user_command_as_a_person_runs_it(engine, url):
+    added = run("user", "add", "zhang", "--role", "staff", url=url, stdin="staff-pass-1\n")
+    assert added.returncode == 0, added.stderr
+    assert accounts.sign_in(engine, "zhang", "staff-pass-1", now=T0).ok
+    listed = run("user", "list", url=url)
+    assert listed.returncode == 0 and "zhang" in listed.stdout and "staff" in listed.stdout
+    missing = run("user", "disable", "nobody", url=url)
+    assert missing.returncode == cli.EXIT_BAD_INPUT
+    lines = missing.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and "Traceback" not in missing.stderr
