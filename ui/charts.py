@@ -28,6 +28,8 @@ BREAK_AT_NULL = "break-paths-filter-domains"
 # Vega-Lite keys a tooltip's rows by their titles, so two untitled rows need different keys.
 ROW_KEY, DETAIL_KEY = "", " "
 DAY_TOOLTIP_FORMAT = "%Y-%m-%d"
+# The wall screen is dark: its charts get light text on a transparent background.
+WALL_TEXT, WALL_GRID = "#e6edf5", "#2b3a52"
 
 
 @dataclass(frozen=True)
@@ -50,19 +52,22 @@ def fonts(big: bool) -> FontSizes:
 
 
 def _finish(chart: alt.TopLevelMixin, title: str, height: int | alt.Step, big: bool) -> alt.TopLevelMixin:
-    """Title, height and the font sizes that `big` asks for."""
+    """Title, height, and for `big` (the wall screen) large type in light colours."""
     f = fonts(big)
+    colours = {"labelColor": WALL_TEXT, "titleColor": WALL_TEXT} if big else {}
     if title:
         chart = chart.properties(title=alt.TitleParams(title, anchor="start"))
-    return (
+    chart = (
         chart.properties(height=height)
-        .configure_axis(labelFontSize=f.label, titleFontSize=f.axis_title, labelLimit=f.label_limit)
+        .configure_axis(labelFontSize=f.label, titleFontSize=f.axis_title, labelLimit=f.label_limit,
+                        **colours, **({"gridColor": WALL_GRID, "domainColor": WALL_GRID} if big else {}))
         .configure_legend(
-            labelFontSize=f.legend, titleFontSize=f.legend, labelLimit=f.label_limit, orient="top"
+            labelFontSize=f.legend, titleFontSize=f.legend, labelLimit=f.label_limit, orient="top", **colours
         )
-        .configure_title(fontSize=f.title)
+        .configure_title(fontSize=f.title, **({"color": WALL_TEXT} if big else {}))
         .configure_view(stroke=None)
     )
+    return chart.properties(background="transparent") if big else chart
 
 
 def _with_columns(df: pd.DataFrame | None, columns: Sequence[str]) -> pd.DataFrame:
@@ -276,7 +281,8 @@ def bar_counts(
         )
     else:
         bars = base.mark_bar(color=palette.SINGLE_COLOUR)
-    text = base.mark_text(align="left", dx=4, fontSize=fonts(big).mark_text).encode(text=f"{value_col}:Q")
+    text = base.mark_text(align="left", dx=4, fontSize=fonts(big).mark_text,
+                          **({"color": WALL_TEXT} if big else {})).encode(text=f"{value_col}:Q")
     step = alt.Step(BIG_BAR_STEP if big else BAR_STEP)
     return _finish(alt.layer(bars, text), title, height if height is not None else step, big)
 

@@ -10,6 +10,7 @@ or through folium plugins, which load scripts and fonts from CDNs.
 from __future__ import annotations
 
 import html
+import itertools
 import json
 import logging
 import math
@@ -74,6 +75,13 @@ PERMANENT_LABEL_JS = JsCode(
         var p = feature.properties;
         var text = p.label + (p.value === undefined ? "" : "<br>" + p.value);
         layer.bindTooltip(text, {permanent: true, direction: "center", opacity: 0.85});
+        // A label is placed once, when it opens; streamlit-folium sizes the iframe after that,
+        // so place it again whenever the map is resized or moved.
+        layer.on("add", function () {
+            layer._map.on("resize moveend", function () {
+                if (layer.isTooltipOpen()) { layer.closeTooltip(); layer.openTooltip(); }
+            });
+        });
     }"""
 )
 
@@ -375,6 +383,20 @@ def village_layer(
     if shaded:
         _Legend(_legend_html(measure_label, breaks, palette.is_whole(numbers))).add_to(m)
     return layer
+
+
+def freeze_ids(m: folium.Map) -> folium.Map:
+    """Give every element of `m` an id from a counter instead of a random one, so the same map
+    renders to the same HTML and streamlit-folium does not redraw it on a rerun."""
+    counter = itertools.count()
+
+    def walk(element) -> None:
+        element._id = f"{next(counter):032x}"
+        for child in element._children.values():
+            walk(child)
+
+    walk(m.get_root())
+    return m
 
 
 def clicked_village(st_folium_return: Mapping[str, Any] | None) -> str | None:

@@ -43,19 +43,21 @@ def start() -> None:
 
 
 @contextmanager
-def frame(view: str, categories: tuple[str, ...] | Callable[[], tuple[str, ...]] = ()):
+def frame(view: str, categories: tuple[str, ...] | Callable[[], tuple[str, ...]] = (), *, wall: bool = False):
     """Run a page inside the shared frame: banners, filter bar, and a friendly outage message.
 
-    `categories` are the view's category choices, or a function that looks them up."""
+    `categories` are the view's category choices, or a function that looks them up. The wall
+    screen has no sidebar and draws its own banners, so it gets only the filter from the URL."""
     banner = st.empty()
     st.session_state[_ROUTED] = True
     try:
         st.session_state["_context"] = None  # until the filter is known
         if callable(categories):
             categories = categories()
-        filters, messages = filter_bar.render(view, categories)
-        filter_bar.show_messages(messages)
-        if data.query(areas.has_demo_records):
+        filters, messages = filter_bar.render(view, categories, show=not wall)
+        if not wall:
+            filter_bar.show_messages(messages)
+        if not wall and data.query(areas.has_demo_records):
             st.info(t("demo_banner"), icon="🧪")
         st.session_state["_context"] = Context(view=view, filters=filters, today=local_today())
     except data.DataUnavailable:
@@ -67,7 +69,7 @@ def frame(view: str, categories: tuple[str, ...] | Callable[[], tuple[str, ...]]
     finally:
         st.session_state.pop(_ROUTED, None)
     down, last_ok = data.outage()
-    if down:
+    if down and not wall:
         shown = last_ok.strftime("%H:%M") if last_ok else "—"
         banner.error(t("stale_banner", time=shown), icon="⚠️")
 
