@@ -1,0 +1,14 @@
+"""Importing the upstream systems' exports (IMPORT_FORMAT.md): villages from GeoJSON, records
+from CSV or XLSX. One file is one transaction; the rows that break a rule are reported, the
+others imported; importing the same file again changes nothing.
+
+    report = import_file(engine, "alerts", "警情.csv")
+    print(report.to_text()); sys.exit(report.exit_code)
+"""
+
+from .columns import KINDS
+from .importer import import_file, preview
+from .readers import FileProblem
+from .report import ImportReport, RowError
+
+__all__ = ["KINDS", "FileProblem", "ImportReport", "RowError", "import_file", "preview"]

@@ -1,0 +1,97 @@
+"""What an import did: counts, rejected rows with their reasons, and why a file was unusable."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+EXIT_OK, EXIT_REJECTED, EXIT_UNUSABLE = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One broken rule: the row as Excel numbers it (header = 1; GeoJSON: the feature index),
+    the column as the file names it, the cell's text, and why it was refused."""
+
+    row: int
+    column: str
+    value: str
+    reason: str
+
+    def describe(self, unit: str = "row") -> str:
+        """'row 7, 发现时间 '2099-01-01': … in the future' (unit 'feature' for GeoJSON)."""
+        column = f", {self.column}" if self.column else ""
+        value = f" {self.value!r}" if self.value else ""
+        return f"{unit} {self.row}{column}{value}: {self.reason}"
+
+
+@dataclass
+class ImportReport:
+    """The outcome of one import (or dry run, or preview)."""
+
+    kind: str
+    filename: str | None = None
+    rows_read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: list[RowError] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+    file_error: str | None = None
+    dry_run: bool = False
+    villages_created: list[str] = field(default_factory=list)
+    grids_created: list[str] = field(default_factory=list)
+
+    @property
+    def rejected_rows(self) -> int:
+        """How many rows were refused (a row may break several rules)."""
+        return len({e.row for e in self.rejected})
+
+    @property
+    def _unit(self) -> str:
+        return "feature" if self.kind == "villages" else "row"
+
+    @property
+    def exit_code(self) -> int:
+        """0 all rows imported, 1 some rows rejected, 2 the file was unusable (nothing imported)."""
+        if self.file_error:
+            return EXIT_UNUSABLE
+        return EXIT_REJECTED if self.rejected else EXIT_OK
+
+    def to_text(self) -> str:
+        """The summary, a few lines for a terminal or a page."""
+        name = f" {self.filename}" if self.filename else ""
+        if self.file_error:
+            return f"{self.kind}{name}: file not imported: {self.file_error}"
+        lines = [
+            f"{self.kind}{name}: {self.rows_read} {self._unit}s read: {self.inserted} inserted, "
+            f"{self.updated} updated, {self.unchanged} unchanged, {self.rejected_rows} rejected"
+        ]
+        if self.villages_created:
+            lines.append(f"new villages: {', '.join(self.villages_created)}")
+        if self.grids_created:
+            lines.append(f"new grids: {', '.join(self.grids_created)}")
+        if self.ignored_columns:
+            lines.append(f"ignored columns: {', '.join(self.ignored_columns)}")
+        if self.dry_run:
+            lines.append("dry run: nothing was written")
+        return "\n".join(lines)
+
+    def error_lines(self, limit: int | None = None) -> list[str]:
+        """One line per broken rule, the first `limit` of them, then how many more there are."""
+        shown = self.rejected if limit is None else self.rejected[:limit]
+        lines = [e.describe(self._unit) for e in shown]
+        if len(self.rejected) > len(shown):
+            lines.append(f"… and {len(self.rejected) - len(shown)} more")
+        return lines
+
+    def errors_csv(self) -> bytes:
+        """The rejected rows as CSV: row, column, value, reason (UTF-8 with BOM: Excel shows the Chinese)."""
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(("row", "column", "value", "reason"))
+        if self.file_error:
+            writer.writerow(("", "", "", self.file_error))
+        writer.writerows((e.row, e.column, e.value, e.reason) for e in self.rejected)
+        return out.getvalue().encode("utf-8-sig")

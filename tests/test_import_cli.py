@@ -1,0 +1,90 @@
+"""`python -m data_access import KIND FILE …`: exit codes 0 / 1 / 2, the summary on stdout, the
+rejected rows on stderr and in --errors. Subprocesses on SQLite; in-process on both backends."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from data_access.db import get_engine
+from data_access.importing.cli import add_import_command
+from data_access.models import Alert
+
+from .test_import_support import SAMPLES, base_row, csv_bytes
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _cli(url: str, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "DATABASE_URL": url}
+    return subprocess.run(
+        [sys.executable, "-m", "data_access", "import", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_exit_codes_through_the_real_command(tmp_path):
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    done = _cli(url, "villages", str(SAMPLES / "villages.geojson"))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("villages villages.geojson: 4 features read: 4 inserted")
+
+    bad = tmp_path / "alerts.csv"
+    bad.write_bytes(csv_bytes([base_row("alerts", 1), {**base_row("alerts", 2), "village": "无名村"}]))
+    errors = tmp_path / "errors.csv"
+    done = _cli(url, "alerts", str(bad), "--errors", str(errors))
+    assert done.returncode == 1
+    assert "1 inserted" in done.stdout and "1 rejected" in done.stdout
+    assert "row 3, village '无名村': unknown village" in done.stderr
+    assert (
+        errors.read_bytes().decode("utf-8-sig").splitlines()[1]
+        == "3,village,无名村,unknown village: not in the village list"
+    )
+
+    unusable = tmp_path / "alerts.xls"
+    unusable.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(64))
+    done = _cli(url, "alerts", str(unusable))
+    assert done.returncode == 2 and done.stdout == "" and ".xls" in done.stderr
+
+    with get_engine(url).connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Alert)).scalar_one() == 1
+
+
+def _args(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    add_import_command(parser.add_subparsers(dest="command"))
+    return parser.parse_args(["import", *argv])
+
+
+@pytest.fixture
+def database_url(databases, backend, monkeypatch) -> str:
+    url = databases.new_url(backend)  # a new, empty database: the command initialises it itself
+    monkeypatch.setenv("DATABASE_URL", url)
+    return url
+
+
+def test_the_command_in_process(database_url, tmp_path, capsys):
+    args = _args("villages", str(SAMPLES / "villages.geojson"))
+    assert args.func(args) == 0
+    path = tmp_path / "a.csv"
+    path.write_bytes(csv_bytes([base_row("alerts", 1), {**base_row("alerts", 2), "effective": "?"}]))
+    args = _args("alerts", str(path), "--dry-run", "--actor", "测试")
+    assert args.func(args) == 1
+    out, err = capsys.readouterr()
+    assert "dry run: nothing was written" in out and "row 3, effective '?'" in err
+    with get_engine(database_url).connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Alert)).scalar_one() == 0
+    args = _args("alerts", str(tmp_path / "missing.csv"))
+    assert args.func(args) == 2
+    assert "no such file" in capsys.readouterr().err
+    get_engine(database_url).dispose()
