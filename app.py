@@ -16,6 +16,7 @@ views = {
     "population": st.Page("pages/population.py", title=t("population"), icon="👥", url_path="population"),
     "alerts": st.Page("pages/alerts.py", title=t("alerts"), icon="🚨", url_path="alerts"),
     "events": st.Page("pages/events.py", title=t("events"), icon="📋", url_path="events"),
+    "imports": st.Page("pages/imports.py", title=t("imports"), icon="📥", url_path="import"),
 }
 if wall.requested():  # ?mode=wall: the duty room's screen, one page, no navigation
     views = {"wall": st.Page("pages/wall.py", title=t("app_title"), url_path="wall", default=True)}

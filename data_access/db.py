@@ -20,10 +20,30 @@ class DatabaseUnavailable(RuntimeError):
     """The database cannot be reached or answered with an operational error."""
 
 
-@lru_cache(maxsize=8)
 def get_engine(url: str | None = None) -> Engine:
-    """The shared engine for `url` (default: the DATABASE_URL setting)."""
-    url = url or settings.database_url()
+    """The shared engine for `url` (default: the DATABASE_URL setting as it is now)."""
+    return _engine_for(url or settings.database_url())
+
+
+def forget_engines() -> None:
+    """Close every shared engine's connections and forget them (tests, between databases)."""
+    for engine in list(_engines_made):
+        engine.dispose()
+    _engines_made.clear()
+    _engine_for.cache_clear()
+
+
+_engines_made: list[Engine] = []
+
+
+@lru_cache(maxsize=8)
+def _engine_for(url: str) -> Engine:
+    engine = _make_engine(url)
+    _engines_made.append(engine)
+    return engine
+
+
+def _make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url)

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from data_access import schema
-from data_access.db import get_engine
+from data_access.db import forget_engines, get_engine
 from data_access.models import Base
 
 PG_ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "")
@@ -54,7 +54,7 @@ class DatabaseFactory:
         return engine
 
     def drop_all(self) -> None:
-        get_engine.cache_clear()
+        forget_engines()
         if not self.pg_names:
             return
         admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
 from data_access import alerts, demo, events, hazards, kpis, population
-from data_access.db import get_engine
+from data_access.db import forget_engines, get_engine
 from data_access.filters import Filters, Period
 from data_access.models import Base, PopulationStay
 from ui import fmt
@@ -61,7 +61,7 @@ def open_view(monkeypatch, url: str, view: str, **params) -> AppTest:
     """Run the app with `params` in the URL, then switch to `view` (the router's page)."""
     monkeypatch.setenv("DATABASE_URL", url)
     if _current_url[0] != url:  # another database: forget the engines and cached answers
-        get_engine.cache_clear()
+        forget_engines()
         st.cache_data.clear()
         _current_url[0] = url
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=RUN_TIMEOUT_S)

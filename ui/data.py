@@ -74,3 +74,13 @@ def outage() -> tuple[bool, dt.datetime | None]:
 def start_run() -> None:
     """Forget the previous run's outage: each run finds out afresh whether the database is back."""
     st.session_state.pop("_outage_since", None)
+
+
+def write(function, *args, **kwargs):
+    """Run a data_access function that changes (or checks against) data: `function(engine, *args, **kwargs)`.
+
+    Not cached; afterwards every cached answer is dropped, so the views show the change."""
+    try:
+        return function(get_engine(settings.database_url()), *args, **kwargs)
+    finally:
+        _cached.clear()

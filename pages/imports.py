@@ -1,0 +1,51 @@
+"""数据导入 Import: upload an upstream export, see its first rows and its problems, import it."""
+
+import pandas as pd
+import streamlit as st
+
+from data_access import importing
+from data_access.masking import mask_frame
+from ui import data, fmt, shell, widgets
+from ui.i18n import t
+
+ROW_ERROR_COLUMNS = {"row": "import_row", "column": "import_column", "value": "import_value",
+                     "reason": "import_reason"}
+FILE_TYPES = ["csv", "xlsx", "geojson", "json"]
+
+shell.context()
+kind = st.selectbox(t("import_kind"), importing.KINDS, format_func={k: t(f"kind_{k}") for k in importing.KINDS}.get, key="import_kind")
+upload = st.file_uploader(t("import_file"), type=FILE_TYPES, key="import_upload")
+left, right = st.columns(2)
+crs = left.radio(t("import_crs"), ("wgs84", "gcj02"), horizontal=True, key="import_crs",
+                 format_func={"wgs84": "WGS-84", "gcj02": t("import_gcj02")}.get)
+options = {"filename": upload.name if upload else None, "crs": crs}
+if kind == "villages":
+    options["name_property"] = right.text_input(t("import_name_property"), "name", key="import_name_property")
+else:
+    options["sheet"] = right.text_input(t("import_sheet"), "", key="import_sheet") or None
+
+if upload is None:
+    st.caption(t("import_hint"))
+    st.stop()
+
+content = upload.getvalue()
+preview, checked = data.write(lambda engine: importing.preview(content, kind, engine=engine, **options))
+if checked.file_error:
+    st.error(t("import_file_error", reason=checked.file_error), icon="⛔")
+    st.stop()
+st.subheader(t("import_preview"))
+st.dataframe(mask_frame(preview), width="stretch")
+st.caption(t("import_check", rows=fmt.count(checked.rows_read), rejected=fmt.count(checked.rejected_rows),
+             ignored=", ".join(checked.ignored_columns) or fmt.NO_VALUE))
+
+if st.button(t("import_go"), type="primary", key="import_go"):
+    bar = st.progress(0.0, text=t("import_running"))
+    report = data.write(importing.import_file, kind, content,
+                        progress=lambda done, total: bar.progress(min(done / max(total, 1), 1.0)), **options)
+    bar.empty()
+    (st.success if report.exit_code == 0 else st.warning)(report.to_text(), icon="📥")
+    if report.rejected:
+        rejected = pd.DataFrame([vars(error) for error in report.rejected])
+        widgets.table(rejected, ROW_ERROR_COLUMNS)
+        st.download_button(t("import_errors_download"), report.errors_csv(), file_name=f"{kind}-rejected.csv",
+                           mime="text/csv", key="import_errors")
