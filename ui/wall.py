@@ -130,7 +130,9 @@ def show() -> None:
         title, status = st.columns([2, 1], vertical_alignment="bottom")
         title.html(f'<div class="wall-view">{html.escape(t(view))} · '
                    f'{html.escape(t("period_label", start=filters.period.start, end=filters.period.end))}</div>')
-        status = status.empty()
+        # The status is written into its column only at the end of the run: the last run's banner
+        # stays on screen meanwhile (an st.empty() here would blank it for the whole run: a blink
+        # of the banner, or of the data time, on every refresh).
         try:
             with st.container(key=f"wall-view-{view}"):
                 BOARDS[view](filters, filters.period.reference_day(filters.period.end))
@@ -187,14 +189,17 @@ def chart(df, build: Callable) -> None:
         st.altair_chart(build(df), theme=None, width="stretch")
 
 
-def village_map(filters: Filters, values, draw: Callable | None = None, *, height: int = MAP_HEIGHT) -> None:
-    """The villages shaded by `values` (village, value), labelled, with `draw(m, basemap)` on top."""
+def village_map(filters: Filters, values, measure: str, draw: Callable | None = None, *,
+                height: int = MAP_HEIGHT) -> None:
+    """The villages shaded by `values` (village, value) of `measure` (its name heads the legend),
+    labelled, with `draw(m, basemap)` on top."""
     basemap = settings.get("BASEMAP")
     boundaries = data.query(areas.boundaries)
     m = maps.base_map(MAP_CENTER, MAP_ZOOM, basemap, settings.get("TIANDITU_KEY"))
     m.get_root().header.add_child(maps.folium.Element(MAP_CSS))
-    maps.village_layer(m, boundaries, dict(zip(values["village"], values["value"])), measure_label="",
-                       selected=filters.villages, basemap=basemap, permanent_labels=True)
+    maps.village_layer(m, boundaries, dict(zip(values["village"], values["value"])),
+                       measure_label=t(f"measure_{measure}"), selected=filters.villages, basemap=basemap,
+                       permanent_labels=True)
     if draw is not None:
         draw(m, basemap)
     maps.fit(m, boundaries, filters.villages, basemap=basemap)
@@ -237,7 +242,7 @@ def overview_board(f: Filters, today: dt.date) -> None:
     left, right = st.columns([3, 2])
     with left:
         points = data.query(hazards.map_points, f, today)
-        village_map(f, data.query(kpis.by_village, f, today, "residents"),
+        village_map(f, data.query(kpis.by_village, f, today, "residents"), "residents",
                     lambda m, basemap: maps.hazard_layer(m, points[points["is_open"].astype(bool)], basemap=basemap,
                                                          labels={}, translate=tv), height=OVERVIEW_MAP_HEIGHT)
     with right:
@@ -264,7 +269,7 @@ def hazards_board(f: Filters, today: dt.date) -> None:
     left, right = st.columns([3, 2])
     with left:
         points = data.query(hazards.map_points, f, today)
-        village_map(f, data.query(kpis.by_village, f, today, "hazards_open"),
+        village_map(f, data.query(kpis.by_village, f, today, "hazards_open"), "hazards_open",
                     lambda m, basemap: maps.hazard_layer(m, points, basemap=basemap, labels={}, translate=tv))
     with right:
         by_category = data.query(hazards.counts_by, f, "category").head(TOP_CATEGORIES).assign(
@@ -286,7 +291,7 @@ def population_board(f: Filters, today: dt.date) -> None:
     )
     left, right = st.columns([3, 2])
     with left:
-        village_map(f, data.query(kpis.by_village, f, today, "residents"))
+        village_map(f, data.query(kpis.by_village, f, today, "residents"), "residents")
     with right:
         origins = data.query(population.origins, f, today).head(TOP_CATEGORIES).assign(
             province=lambda df: df["province"].map(tv))
