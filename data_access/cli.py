@@ -135,9 +135,11 @@ def _add_optional_commands(commands) -> None:
     # Imported here: both modules import this one for its errors and exit codes.
     from .accounts_cli import add_user_command
     from .importing.cli import add_import_command
+    from .summaries import add_summary_command
 
     add_import_command(commands)
     add_user_command(commands)
+    add_summary_command(commands)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

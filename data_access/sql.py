@@ -11,10 +11,19 @@ from sqlalchemy import Connection, Integer, Select, case, cast, func
 MAX_MAP_FEATURES = 2000
 
 
+def using_index(stmt: Select, table, index: str) -> Select:
+    """`stmt` reading `table` through `index` on SQLite (INDEXED BY; PostgreSQL chooses by its
+    statistics). For the few whole-area queries where SQLite, with no statistics on skewed
+    columns, would take an unselective index; `index` is always one of our constant names."""
+    return stmt.with_hint(table, f"INDEXED BY {index}", dialect_name="sqlite")
+
+
 def frame(conn: Connection, stmt: Select) -> pd.DataFrame:
     """Run `stmt` and return its rows as a DataFrame (columns named by the statement)."""
     result = conn.execute(stmt)
-    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    # Plain tuples: given SQLAlchemy Rows, pandas probes each one as a named tuple, which costs
+    # more than running the query (the frame is the same).
+    return pd.DataFrame.from_records([tuple(row) for row in result], columns=list(result.keys()))
 
 
 def count_if(condition) -> object:

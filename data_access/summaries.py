@@ -1,0 +1,347 @@
+"""Summary tables: counts of alerts, grid events and stays that the whole area's figures read
+instead of millions of records (the tables are in models.py, from migration 0003).
+
+Who keeps them right: database triggers on hazards, alerts, grid_events, population_stays and houses
+(created by migration 0003, SQLite and PostgreSQL alike) add and subtract each written row's
+share in the same transaction as the write, whoever writes: importers, the app, tests, other
+systems. A bulk writer may `pause()` them for its own transaction and `rebuild()` before it
+commits (the demo generator does). A database written around the triggers (a restore, a bulk
+load with triggers disabled) is put right with `python -m data_access rebuild-summaries`.
+
+Only the whole area (no village or grid chosen) reads the summaries; a village's figures come
+from the records through their indexes, which is fast at that size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import (
+    Connection,
+    Date,
+    Float,
+    Integer,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    union_all,
+)
+
+from .models import (
+    HAZARD_OPEN_STATUSES,
+    SUMMARY_TABLES,
+    Alert,
+    AlertCell,
+    AlertDay,
+    AlertHour,
+    EventDay,
+    GridEvent,
+    Hazard,
+    HazardDay,
+    House,
+    PopulationStay,
+    StayDay,
+    StayOpenAge,
+    StayOpenEmployer,
+    StayOpenHouse,
+    StayOpenProvince,
+    StayOpenVillage,
+    SummaryPause,
+)
+
+CELLS_PER_DEGREE = 200  # = alerts.CELLS_PER_DEGREE (alerts imports it from here)
+TELECOM_FRAUD = "电信网络诈骗"
+UNKNOWN_PROVINCE = "未知"
+COPIED = ("capacity",)  # summary columns that copy a record's value instead of counting
+# Records a summary statement reads while it rebuilds: PostgreSQL writers wait meanwhile.
+SUMMARISED = ("hazards", "alerts", "grid_events", "population_stays", "houses")
+
+
+def day_of(conn: Connection, column):
+    """The local day of a stored time, as a date."""
+    if conn.dialect.name == "sqlite":
+        return func.date(column, type_=Date)
+    return cast(column, Date)
+
+
+def month_of(conn: Connection, column):
+    """The first day of the month of a stored time or date, as a date."""
+    if conn.dialect.name == "sqlite":
+        return func.date(column, "start of month", type_=Date)
+    return cast(func.date_trunc("month", column), Date)
+
+
+def hour_of(conn: Connection, column):
+    if conn.dialect.name == "sqlite":
+        return cast(func.strftime("%H", column), Integer)
+    return cast(func.extract("hour", column), Integer)
+
+
+def cell_of(column):
+    """The map cell of a latitude or longitude: the same expression alerts.hotspots groups by
+    (SQLite truncates the product, PostgreSQL rounds it: each engine agrees with itself)."""
+    return cast(column * CELLS_PER_DEGREE, Integer)
+
+
+def n_if(condition):
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def covers(filters) -> bool:
+    """Whether the summaries can answer for these (resolved) filters: the whole area, no
+    village or grid chosen. Categories are in the summaries that have a category."""
+    return filters.village_ids is None and filters.grid_ids is None
+
+
+def is_open_stay():
+    return PopulationStay.left_at.is_(None)
+
+
+# ---------------------------------------------------------------- what each summary holds
+
+
+def _hazard_days(conn: Connection):
+    zero, one = literal(0, Integer), literal(1, Integer)
+    still_open = case((Hazard.status.in_(HAZARD_OPEN_STATUSES), 1), else_=0)
+    found = select(
+        day_of(conn, Hazard.found_at).label("day"), Hazard.category, Hazard.level, one.label("found"),
+        still_open.label("found_open"), zero.label("resolved"),
+    )
+    resolved = select(day_of(conn, Hazard.resolved_at), Hazard.category, Hazard.level, zero, zero, one).where(
+        Hazard.resolved_at.is_not(None)
+    )
+    rows = union_all(found, resolved).subquery()
+    keys = (rows.c.day, rows.c.category, rows.c.level)
+    counts = (func.sum(rows.c.found), func.sum(rows.c.found_open), func.sum(rows.c.resolved))
+    return select(*keys, *counts).group_by(*keys)
+
+
+def _alert_days(conn: Connection):
+    day = day_of(conn, Alert.received_at)
+    return select(
+        day, Alert.category, func.count(), n_if(Alert.effective.is_(True)), n_if(Alert.became_case.is_(True)),
+        n_if(Alert.civil_to_criminal.is_(True)), n_if(Alert.major_accident.is_(True)),
+        n_if((Alert.category == TELECOM_FRAUD) & Alert.became_case.is_(True)),
+    ).group_by(day, Alert.category)  # fmt: skip
+
+
+def _alert_hours(conn: Connection):
+    day, hour = day_of(conn, Alert.received_at), hour_of(conn, Alert.received_at)
+    return select(day, hour, func.count()).group_by(day, hour)
+
+
+def _alert_cells(conn: Connection):
+    month, lat, lon = month_of(conn, Alert.received_at), cell_of(Alert.lat), cell_of(Alert.lon)
+    return (
+        select(month, lat, lon, func.count(), func.sum(Alert.lat), func.sum(Alert.lon))
+        .where(Alert.lat.is_not(None) & Alert.lon.is_not(None))
+        .group_by(month, lat, lon)
+    )
+
+
+def event_closed():
+    return GridEvent.closed_at.is_not(None)
+
+
+def event_on_time():
+    return event_closed() & (GridEvent.due_at.is_(None) | (GridEvent.closed_at <= GridEvent.due_at))
+
+
+def event_dispatched():
+    return GridEvent.dispatched_at.is_not(None)
+
+
+def _event_days(conn: Connection):
+    day = day_of(conn, GridEvent.reported_at)
+    counts = (func.count(), n_if(event_closed()), n_if(event_on_time()), n_if(event_dispatched()))
+    return select(day, GridEvent.category, *counts).group_by(day, GridEvent.category)
+
+
+def _stay_days(conn: Connection):
+    moves = select(PopulationStay.arrived_at.label("day"), func.count().label("arrivals"),
+                   (func.count() * 0).label("departures")).group_by(PopulationStay.arrived_at).union_all(
+        select(PopulationStay.left_at, func.count() * 0, func.count())
+        .where(PopulationStay.left_at.is_not(None)).group_by(PopulationStay.left_at)
+    ).subquery()  # fmt: skip
+    return select(moves.c.day, func.sum(moves.c.arrivals), func.sum(moves.c.departures)).group_by(moves.c.day)
+
+
+def stay_province():
+    return func.coalesce(PopulationStay.origin_province, UNKNOWN_PROVINCE)
+
+
+def _open_villages(conn: Connection):
+    village = PopulationStay.village_id
+    return select(village, func.count()).where(is_open_stay()).group_by(village)
+
+
+def _open_provinces(conn: Connection):
+    province = stay_province()  # one expression: PostgreSQL groups by it only with the same parameter
+    return select(province, func.count()).where(is_open_stay()).group_by(province)
+
+
+def _open_ages(conn: Connection):
+    return (
+        select(PopulationStay.gender, PopulationStay.birth_date, func.count())
+        .where(is_open_stay())
+        .group_by(PopulationStay.gender, PopulationStay.birth_date)
+    )
+
+
+def _open_employers(conn: Connection):
+    return (
+        select(PopulationStay.employer, func.count(), n_if(PopulationStay.employer_left_at.is_not(None)))
+        .where(is_open_stay() & PopulationStay.employer.is_not(None))
+        .group_by(PopulationStay.employer)
+    )
+
+
+def _open_houses(conn: Connection):
+    return (
+        select(PopulationStay.house_id, func.count(), func.max(House.capacity))
+        .join(House, House.id == PopulationStay.house_id)
+        .where(is_open_stay())
+        .group_by(PopulationStay.house_id)
+    )
+
+
+# Each summary table and the statement that computes all its rows from the records, in the
+# table's column order.
+CONTENTS = {
+    HazardDay: _hazard_days,
+    AlertDay: _alert_days,
+    AlertHour: _alert_hours,
+    AlertCell: _alert_cells,
+    EventDay: _event_days,
+    StayDay: _stay_days,
+    StayOpenVillage: _open_villages,
+    StayOpenProvince: _open_provinces,
+    StayOpenAge: _open_ages,
+    StayOpenEmployer: _open_employers,
+    StayOpenHouse: _open_houses,
+}
+assert set(CONTENTS) == set(SUMMARY_TABLES)
+
+
+# ---------------------------------------------------------------- keeping and checking
+
+
+@contextmanager
+def pause(conn: Connection) -> Iterator[None]:
+    """Switch the summary triggers off for the caller's transaction only; the caller must
+    rebuild() before it commits. Other transactions never see the switch (it is not committed)."""
+    conn.execute(insert(SummaryPause).values(id=1))
+    yield  # on an error the caller's transaction rolls back, and the row with it
+    conn.execute(delete(SummaryPause))
+
+
+def _lock_records(conn: Connection) -> None:
+    """PostgreSQL: make writers of the records wait until this transaction ends (readers go on),
+    so that no trigger adds to a summary between its deletion and its rebuilding."""
+    if conn.dialect.name == "postgresql":
+        for name in SUMMARISED:
+            # Names from our own constant list, never from input.
+            conn.execute(text(f'LOCK TABLE "{name}" IN SHARE MODE'))
+
+
+def rebuild(conn: Connection) -> dict[str, int]:
+    """Recompute every summary from the records, in the caller's transaction; rows per table."""
+    _lock_records(conn)
+    counts = {}
+    for model, contents in CONTENTS.items():
+        table = model.__table__
+        conn.execute(delete(table))
+        columns = [c.name for c in table.columns]
+        conn.execute(insert(table).from_select(columns, contents(conn)))
+        counts[table.name] = int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+    return counts
+
+
+def differences(conn: Connection) -> dict[str, int]:
+    """Per summary table, how many keys disagree with the records (empty when all agree).
+
+    Rows whose counts are all zero count as absent; float sums are compared to 1e-9."""
+    found = {}
+    for model, contents in CONTENTS.items():
+        table = model.__table__
+        stored = _as_dict(conn.execute(select(table)).all(), table)
+        expected = _as_dict(conn.execute(contents(conn)).all(), table)
+        wrong = sum(
+            1
+            for key in stored.keys() | expected.keys()
+            if not _same(stored.get(key), expected.get(key), table)
+        )
+        if wrong:
+            found[table.name] = wrong
+    return found
+
+
+def _as_dict(rows, table) -> dict:
+    n_keys = len(table.primary_key.columns)
+    counts = [i for i, c in enumerate(table.columns) if not c.primary_key and c.name not in COPIED]
+    return {
+        tuple(row[:n_keys]): tuple(row[n_keys:])
+        for row in rows
+        if any(row[i] for i in counts)  # a row whose counts are all zero is as good as none
+    }
+
+
+def _same(a, b, table) -> bool:
+    if a is None or b is None:
+        return a is b
+    measures = [c for c in table.columns if not c.primary_key]
+    for x, y, column in zip(a, b, measures, strict=True):
+        if isinstance(column.type, Float):
+            if not math.isclose(float(x or 0), float(y or 0), rel_tol=1e-9, abs_tol=1e-9):
+                return False
+        elif column.name in COPIED:
+            if x != y:
+                return False
+        elif int(x or 0) != int(y or 0):
+            return False
+    return True
+
+
+# ---------------------------------------------------------------- the command
+
+
+def add_summary_command(commands) -> None:
+    """`python -m data_access rebuild-summaries [--check]` (wired in cli._add_optional_commands)."""
+    p = commands.add_parser(
+        "rebuild-summaries",
+        help="recompute the summary tables from the records (after writes that bypassed the triggers)",
+    )
+    p.add_argument("--check", action="store_true", help="only report whether they agree with the records")
+    p.set_defaults(func=_cmd_rebuild)
+
+
+def _cmd_rebuild(args: argparse.Namespace) -> int:
+    from .cli import EXIT_BAD_INPUT, EXIT_OK, _engine  # the CLI imports this module lazily
+
+    engine = _engine()
+    if args.check:
+        with engine.connect() as conn:
+            wrong = differences(conn)
+        if wrong:
+            tables = ", ".join(f"{t} {n:,} keys" for t, n in wrong.items())
+            print(f"summaries disagree with the records: {tables}")
+            return EXIT_BAD_INPUT
+        print("summaries agree with the records")
+        return EXIT_OK
+    started = time.perf_counter()
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SET LOCAL statement_timeout = 0"))  # a rebuild reads every record
+        counts = rebuild(conn)
+    rows = ", ".join(f"{table} {n:,}" for table, n in counts.items())
+    print(f"summaries rebuilt in {time.perf_counter() - started:.1f} s: {rows}")
+    return EXIT_OK
