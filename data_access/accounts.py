@@ -317,6 +317,32 @@ def set_role(conn: Connection, name: str, role: str, *, by: str) -> None:
     _change(conn, name, {"role": role}, by=by, action="user_role", detail=f"role={role}")
 
 
+def active_account(conn: Connection, name: str) -> Account | None:
+    """The account `name` as it stands now (its current role), or None when it is disabled or gone.
+
+    A signed-in session asks this on every run, so that a disabled or demoted account loses
+    its rights in the app too, not only in the actions."""
+    row = conn.execute(
+        select(User.name, User.role, User.is_demo).where((User.name == name) & User.active.is_(True))
+    ).first()
+    return None if row is None else Account(row.name, row.role, row.is_demo)
+
+
+def add_account(conn: Connection, actor: str, name: str, password: str, role: str) -> Account:
+    """create_user for the admin page: PermissionDenied unless `actor` is an active admin."""
+    require_role(conn, actor, "admin", "manage accounts")
+    return create_user(conn, name, password, role, by=actor)
+
+
+def set_account_active(conn: Connection, actor: str, name: str, active: bool) -> None:
+    """set_active for the admin page: PermissionDenied unless `actor` is an active admin;
+    AccountError when an admin would disable their own account (and so lock themselves out)."""
+    require_role(conn, actor, "admin", "manage accounts")
+    if not active and name == actor:
+        raise AccountError("an admin cannot disable their own account")
+    set_active(conn, name, active, by=actor)
+
+
 def list_users(conn: Connection) -> pd.DataFrame:
     """Every account, by name: name, role, active, is_demo, last_login_at, failed_count, locked_until
     (never the hashes)."""

@@ -3,6 +3,9 @@
 found = found in the period; resolved = resolved in the period; open and overdue are the
 current state (status 待处置 or 整改中) of hazards found up to the period's end, with
 overdue meaning a deadline before the reference day (the period's last day, or today).
+
+For the whole area, found and resolved counts come from hazard_days (summaries.py); the open
+ones are few and found through the status index.
 """
 
 from __future__ import annotations
@@ -12,8 +15,9 @@ import datetime as dt
 import pandas as pd
 from sqlalchemy import Connection, case, func, literal, select
 
+from . import summaries
 from .filters import Filters, category_clause, in_period, place_clause, resolve
-from .models import HAZARD_LEVELS, HAZARD_OPEN_STATUSES, Grid, Hazard, HazardHistory, Village
+from .models import HAZARD_LEVELS, HAZARD_OPEN_STATUSES, Grid, Hazard, HazardDay, HazardHistory, Village
 from .sql import MAX_MAP_FEATURES, count_if, day_bucket, frame, to_dates
 
 DUE_SOON_DAYS = 3  # 三色预警: yellow when the deadline is this close
@@ -51,33 +55,80 @@ def kpis(conn: Connection, filters: Filters, today: dt.date) -> dict:
     filters = resolve(conn, filters)
     period = filters.period
     ref = period.reference_day(today)
-    found = in_period(Hazard.found_at, period)
     known = Hazard.found_at < period.ends
+
+    def counted(what, where):  # one figure, found through its own index
+        return select(what).select_from(Hazard).where(_place(filters) & where).scalar_subquery()
+
+    if summaries.covers(filters):
+        days = HazardDay.day.between(period.start, period.end) & category_clause(filters, HazardDay.category)
+        found = select(func.coalesce(func.sum(HazardDay.found), 0)).where(days).scalar_subquery()
+        resolved = select(func.coalesce(func.sum(HazardDay.resolved), 0)).where(days).scalar_subquery()
+    else:
+        found = counted(func.count(), in_period(Hazard.found_at, period))
+        resolved = counted(func.count(), in_period(Hazard.resolved_at, period))
     stmt = select(
-        count_if(found).label("found"),
-        count_if(in_period(Hazard.resolved_at, period)).label("resolved"),
-        count_if(known & _is_open()).label("open"),
-        count_if(known & _overdue(ref)).label("overdue"),
-        func.count(func.distinct(case((found & Hazard.enterprise_shut.is_(True), Hazard.enterprise)))).label(
-            "enterprises_shut"
-        ),
-    ).where(_place(filters))
+        found.label("found"),
+        resolved.label("resolved"),
+        counted(func.count(), known & _is_open()).label("open"),
+        counted(func.count(), known & _overdue(ref)).label("overdue"),
+        counted(
+            func.count(func.distinct(Hazard.enterprise)),
+            in_period(Hazard.found_at, period) & Hazard.enterprise_shut.is_(True),
+        ).label("enterprises_shut"),
+    )
     return {k: int(v) for k, v in conn.execute(stmt).one()._mapping.items()}
 
 
-def warning_counts(conn: Connection, filters: Filters, today: dt.date) -> dict[str, int]:
-    """Open hazards per 三色 colour: {'red': n, 'yellow': n, 'green': n}."""
+def _listed(
+    filters: Filters, statuses: tuple[str, ...], levels: tuple[str, ...], responsible: str | None
+):
+    """The review list's WHERE: place, found by the period's end, statuses, levels, person."""
+    where = _place(filters) & (Hazard.found_at < filters.period.ends)
+    if statuses:
+        where = where & Hazard.status.in_(statuses)
+    if levels:
+        where = where & Hazard.level.in_(levels)
+    if responsible:
+        where = where & (Hazard.responsible_person == responsible)
+    return where
+
+
+def warning_counts(
+    conn: Connection,
+    filters: Filters,
+    today: dt.date,
+    *,
+    statuses: tuple[str, ...] = HAZARD_OPEN_STATUSES,
+    levels: tuple[str, ...] = (),
+    responsible: str | None = None,
+) -> dict[str, int]:
+    """Open hazards per 三色 colour: {'red': n, 'yellow': n, 'green': n}; the keywords narrow
+    it as they narrow worst_first (only open statuses have a colour)."""
     filters = resolve(conn, filters)
     ref = filters.period.reference_day(today)
     colour = warning_colour(ref).label("colour")
     stmt = (
         select(colour, func.count())
-        .where(_place(filters) & _is_open() & (Hazard.found_at < filters.period.ends))
+        .where(_listed(filters, statuses, levels, responsible) & _is_open())
         .group_by(colour)
     )
     counts = {"red": 0, "yellow": 0, "green": 0}
     counts.update({c: int(n) for c, n in conn.execute(stmt).all() if c})
     return counts
+
+
+def responsible_people(conn: Connection, filters: Filters) -> list[str]:
+    """The responsible persons (包案领导) of hazards in the filter's place found by its end, by name."""
+    filters = resolve(conn, filters)
+    stmt = (
+        select(Hazard.responsible_person)
+        .where(_place(filters) & (Hazard.found_at < filters.period.ends)
+               & Hazard.responsible_person.is_not(None))
+        .group_by(Hazard.responsible_person)
+        .order_by(Hazard.responsible_person)
+    )
+    return [name for (name,) in conn.execute(stmt) if name]
 
 
 def worst_first(
@@ -97,13 +148,7 @@ def worst_first(
     """
     filters = resolve(conn, filters)
     ref = filters.period.reference_day(today)
-    where = _place(filters) & (Hazard.found_at < filters.period.ends)
-    if statuses:
-        where = where & Hazard.status.in_(statuses)
-    if levels:
-        where = where & Hazard.level.in_(levels)
-    if responsible:
-        where = where & (Hazard.responsible_person == responsible)
+    where = _listed(filters, statuses, levels, responsible)
     total = conn.execute(select(func.count()).select_from(Hazard).where(where)).scalar_one()
     stmt = (
         select(
@@ -149,13 +194,26 @@ def counts_by(conn: Connection, filters: Filters, dimension: str) -> pd.DataFram
     if dimension not in columns:
         raise ValueError(f"unknown dimension {dimension!r}")
     filters = resolve(conn, filters)
+    if summaries.covers(filters) and dimension != "village":
+        key = getattr(HazardDay, dimension).label(dimension)
+        found = func.sum(HazardDay.found)
+        stmt = (
+            select(key, found.label("found"), func.sum(HazardDay.found_open).label("open"))
+            .where(HazardDay.day.between(filters.period.start, filters.period.end)
+                   & category_clause(filters, HazardDay.category))
+            .group_by(key)
+            .having(found > 0)
+            .order_by(found.desc(), key)
+        )
+        return frame(conn, stmt)
     key = columns[dimension].label(dimension)
+    stmt = select(key, func.count().label("found"), count_if(_is_open()).label("open"))
+    if dimension == "village":  # every hazard has its village: the join only names it
+        stmt = stmt.join(Village, Village.id == Hazard.village_id)
     stmt = (
-        select(key, func.count().label("found"), count_if(_is_open()).label("open"))
-        .join(Village, Village.id == Hazard.village_id)
-        .where(_place(filters) & in_period(Hazard.found_at, filters.period))
+        stmt.where(_place(filters) & in_period(Hazard.found_at, filters.period))
         .group_by(key)
-        .order_by(func.count().desc())
+        .order_by(func.count().desc(), key)
     )
     return frame(conn, stmt)
 
@@ -163,6 +221,18 @@ def counts_by(conn: Connection, filters: Filters, dimension: str) -> pd.DataFram
 def new_vs_resolved(conn: Connection, filters: Filters, unit: str = "week") -> pd.DataFrame:
     """Hazards found and resolved per bucket: bucket, found, resolved."""
     filters = resolve(conn, filters)
+    if summaries.covers(filters):
+        bucket = day_bucket(conn, HazardDay.day, unit).label("bucket")
+        found, resolved = func.sum(HazardDay.found), func.sum(HazardDay.resolved)
+        stmt = (
+            select(bucket, found.label("found"), resolved.label("resolved"))
+            .where(HazardDay.day.between(filters.period.start, filters.period.end)
+                   & category_clause(filters, HazardDay.category))
+            .group_by(bucket)
+            .having((found > 0) | (resolved > 0))
+            .order_by(bucket)
+        )
+        return to_dates(frame(conn, stmt), "bucket")
     found_bucket = day_bucket(conn, Hazard.found_at, unit).label("bucket")
     resolved_bucket = day_bucket(conn, Hazard.resolved_at, unit).label("bucket")
     found = frame(
@@ -196,31 +266,45 @@ def by_village(conn: Connection, filters: Filters) -> pd.DataFrame:
 
 
 def map_points(conn: Connection, filters: Filters, today: dt.date) -> pd.DataFrame:
-    """Hazards to draw: open ones (all levels) and those found in the period, worst first,
-    at most MAX_MAP_FEATURES: id, title, level, status, is_open, warning, lat, lon."""
+    """Hazards to draw: open ones (all levels) and those found in the period, worst first (open
+    first, then by level, deadline and id), at most MAX_MAP_FEATURES: id, title, level, status,
+    is_open, warning, lat, lon."""
     filters = resolve(conn, filters)
     ref = filters.period.reference_day(today)
+    located = _place(filters) & Hazard.lat.is_not(None)
     is_open = _is_open() & (Hazard.found_at < filters.period.ends)
-    stmt = (
-        select(
-            Hazard.id,
-            Hazard.title,
-            Hazard.level,
-            Hazard.status,
-            case((is_open, True), else_=False).label("is_open"),
-            warning_colour(ref).label("warning"),
-            Hazard.lat,
-            Hazard.lon,
-        )
-        .where(
-            _place(filters)
-            & Hazard.lat.is_not(None)
-            & (is_open | in_period(Hazard.found_at, filters.period))
-        )
-        .order_by(case((is_open, 0), else_=1), LEVEL_RANK, Hazard.deadline)
-        .limit(MAX_MAP_FEATURES)
-    )
-    return frame(conn, stmt)
+
+    def drawn(flag):
+        return select(Hazard.id, Hazard.title, Hazard.level, Hazard.status, flag.label("is_open"),
+                      warning_colour(ref).label("warning"), Hazard.lat, Hazard.lon)
+
+    if not summaries.covers(filters):  # a few villages' hazards: sorted in one go
+        parts = [
+            drawn(case((is_open, True), else_=False))
+            .where(located & (is_open | in_period(Hazard.found_at, filters.period)))
+            .order_by(case((is_open, 0), else_=1), LEVEL_RANK, Hazard.deadline, Hazard.id)
+        ]
+    else:
+        # The whole area: parts an index finds in order on its own, worst first (the open ones
+        # by status, then the others level by level by deadline), until there are enough.
+        found_closed = in_period(Hazard.found_at, filters.period) & Hazard.status.not_in(HAZARD_OPEN_STATUSES)
+        parts = [
+            drawn(literal(flag)).where(located & where).order_by(*order, Hazard.deadline, Hazard.id)
+            for flag, where, order in (
+                (True, is_open, (LEVEL_RANK,)),
+                *((False, (Hazard.level == level) & found_closed, ()) for level in HAZARD_LEVELS),
+                (False, Hazard.level.not_in(HAZARD_LEVELS) & found_closed, (LEVEL_RANK,)),
+            )
+        ]
+    frames, wanted = [], MAX_MAP_FEATURES
+    for part in parts:
+        frames.append(frame(conn, part.limit(wanted)))
+        wanted -= len(frames[-1])
+        if wanted == 0:
+            break
+    df = pd.concat(frames, ignore_index=True)
+    df["is_open"] = df["is_open"].astype(bool)
+    return df
 
 
 def history(conn: Connection, hazard_id: int) -> pd.DataFrame:

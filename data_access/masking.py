@@ -54,3 +54,34 @@ def mask_record(record: dict) -> dict:
     """A copy of one record (a dict, e.g. a hazard's detail) with every personal field masked."""
     return {key: _MASKERS[PERSONAL_COLUMNS[key]](value) if key in PERSONAL_COLUMNS and isinstance(value, str)
             else value for key, value in record.items()}
+
+
+# hazards.history's kinds whose old and new values may name the responsible person.
+_REASSIGN_KINDS = ("reassign",)
+_WHO_SEPARATOR = " / "  # review.reassign writes "unit / person"
+
+
+def _mask_responsible(value: str | None, note: str | None) -> str | None:
+    if not isinstance(value, str) or not value:
+        return value
+    if _WHO_SEPARATOR in value:
+        unit, _, person = value.rpartition(_WHO_SEPARATOR)
+        return f"{unit}{_WHO_SEPARATOR}{mask_name(person) if person != '—' else person}"
+    # An import writes one column per row, its note saying which ("responsible_person changed by import").
+    return mask_name(value) if (note or "").startswith("responsible_person") else value
+
+
+def mask_history(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of hazards.history's frame with the people masked: every actor (grid workers,
+    leaders) and the responsible person in reassignments."""
+    out = df.copy()
+    if out.empty:
+        return out
+    out["actor"] = out["actor"].map(mask_name, na_action="ignore")
+    reassigned = out["kind"].isin(_REASSIGN_KINDS)
+    for column in ("old_value", "new_value"):
+        out.loc[reassigned, column] = [
+            _mask_responsible(value, note)
+            for value, note in zip(out.loc[reassigned, column], out.loc[reassigned, "note"])
+        ]
+    return out

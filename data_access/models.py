@@ -83,7 +83,16 @@ class Hazard(Base):
     __table_args__ = (
         Index(None, "village_id", "found_at"),
         Index(None, "status", "deadline"),
-        Index(None, "resolved_at"),
+        # 0003: the whole area's hazards found or resolved in a period, without reading the table.
+        Index(None, "found_at", "category", "level", "status", "village_id", "grid_id"),
+        Index(None, "resolved_at", "category", "village_id", "grid_id"),
+        # The map's worst first, level by level; deadlines come roughly in the order hazards were
+        # found, so the period's are reached only after the older ones: read them from the index.
+        Index("ix_hazards_map", "level", "deadline", "id", "found_at", "status", "lat", "category"),
+        Index("ix_hazards_enterprise_shut", "found_at", "enterprise", "category", "village_id", "grid_id",
+              sqlite_where=column("enterprise_shut").is_(True),
+              postgresql_where=column("enterprise_shut").is_(True)),
+        Index(None, "grid_id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[str] = mapped_column(String(64), unique=True)
@@ -149,6 +158,20 @@ class PopulationStay(Base):
         Index(None, "village_id", "arrived_at"),
         Index(None, "village_id", "left_at"),
         Index(None, "house_id", "left_at"),
+        # 0003: the stays that make 'residents on day R' differ from the open stays (left
+        # after R, or open but arrived after R), and the anomaly lists of the whole area.
+        Index("ix_population_stays_left", "left_at", "arrived_at",
+              sqlite_where=column("left_at").is_not(None), postgresql_where=column("left_at").is_not(None)),
+        Index(None, "grid_id"),
+        Index("ix_population_stays_open_arrived_at", "arrived_at", "id", "permit_expiry",
+              sqlite_where=column("left_at").is_(None), postgresql_where=column("left_at").is_(None)),
+        Index("ix_population_stays_unverified", "arrived_at", "id", "left_at", "verified_at",
+              sqlite_where=column("verified_at").is_(None), postgresql_where=column("verified_at").is_(None)),
+        Index("ix_population_stays_open_permit", "permit_expiry", "arrived_at", "left_at",
+              sqlite_where=column("left_at").is_(None), postgresql_where=column("left_at").is_(None)),
+        Index("ix_population_stays_open_employer_left", "arrived_at", "id",
+              sqlite_where=column("employer_left_at").is_not(None) & column("left_at").is_(None),
+              postgresql_where=column("employer_left_at").is_not(None) & column("left_at").is_(None)),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[str] = mapped_column(String(64), unique=True)
@@ -175,7 +198,11 @@ class Alert(Base):
     """A police alert (警情) received by the command system."""
 
     __tablename__ = "alerts"
-    __table_args__ = (Index(None, "village_id", "received_at"), Index(None, "received_at"))
+    __table_args__ = (
+        Index(None, "village_id", "received_at"),
+        # 0003: with the columns the whole area's map reads for the days outside alert_cells.
+        Index(None, "received_at", "category", "lat", "lon"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[str] = mapped_column(String(64), unique=True)
     received_at: Mapped[dt.datetime] = mapped_column(DateTime)
@@ -196,7 +223,21 @@ class GridEvent(Base):
     """A grid event (网格事件) reported or handled by a grid worker."""
 
     __tablename__ = "grid_events"
-    __table_args__ = (Index(None, "village_id", "reported_at"), Index(None, "reported_at"))
+    __table_args__ = (
+        Index(None, "village_id", "reported_at"),
+        Index(None, "reported_at"),
+        # 0003: events of a period closed or dispatched only after it (summaries.events_late).
+        Index(None, "closed_at", "reported_at"),
+        Index(None, "dispatched_at", "reported_at"),
+        Index(None, "grid_id"),
+        # Closed after the due time, by reporting. PostgreSQL: an index on the expression, because
+        # only its statistics tell the planner how rare that is (it guesses a third of all events);
+        # SQLite (told which index to use) and SQLAlchemy's reflection of it: a partial index.
+        Index("ix_grid_events_closed_late", column("closed_at") > column("due_at"), "reported_at", "id")
+        .ddl_if(dialect="postgresql"),
+        Index("ix_grid_events_closed_late", "reported_at", "id", sqlite_where=column("closed_at") > column("due_at"))
+        .ddl_if(dialect="sqlite"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[str] = mapped_column(String(64), unique=True)
     reported_at: Mapped[dt.datetime] = mapped_column(DateTime)
@@ -228,6 +269,156 @@ class Terminal(Base):
 
 
 RECORD_TABLES = (Hazard, House, PopulationStay, Alert, GridEvent, Terminal)
+
+
+# ---------------------------------------------------------------- summaries
+#
+# Counts of the records above, so that the whole area's figures need not read millions of
+# rows. Database triggers keep them right in the same transaction as every write (see
+# data_access/summaries.py and migration 0003); `python -m data_access rebuild-summaries`
+# rebuilds them from the records. Rows whose counts fell to zero may stay: readers skip them.
+
+
+class HazardDay(Base):
+    """Hazards per day and category and level: found that day (and of those, open now), and
+    resolved that day."""
+
+    __tablename__ = "hazard_days"
+    __table_args__ = {"sqlite_with_rowid": False}  # rows stored in key order
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    category: Mapped[str] = mapped_column(String(16), primary_key=True)
+    level: Mapped[str] = mapped_column(String(8), primary_key=True)
+    found: Mapped[int] = mapped_column(Integer)
+    found_open: Mapped[int] = mapped_column(Integer)  # status 待处置 or 整改中 now
+    resolved: Mapped[int] = mapped_column(Integer)
+
+
+class AlertDay(Base):
+    """Alerts per day of receipt and category."""
+
+    __tablename__ = "alert_days"
+    __table_args__ = {"sqlite_with_rowid": False}  # rows stored in key order
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    category: Mapped[str] = mapped_column(String(16), primary_key=True)
+    alerts: Mapped[int] = mapped_column(Integer)
+    effective: Mapped[int] = mapped_column(Integer)
+    cases: Mapped[int] = mapped_column(Integer)
+    civil_to_criminal: Mapped[int] = mapped_column(Integer)
+    major_accident: Mapped[int] = mapped_column(Integer)
+    telecom_fraud: Mapped[int] = mapped_column(Integer)  # 电信网络诈骗 that became a case
+
+
+class AlertHour(Base):
+    """Alerts per day and hour of receipt (0-23)."""
+
+    __tablename__ = "alert_hours"
+    __table_args__ = {"sqlite_with_rowid": False}  # rows stored in key order
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    hour: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    alerts: Mapped[int] = mapped_column(Integer)
+
+
+class AlertCell(Base):
+    """Alerts with a position per month of receipt (its first day) and map cell (alerts.CELLS_PER_DEGREE)."""
+
+    __tablename__ = "alert_cells"
+    __table_args__ = {"sqlite_with_rowid": False}  # rows stored in key order
+    month: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    cell_lat: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    cell_lon: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    alerts: Mapped[int] = mapped_column(Integer)
+    lat_sum: Mapped[float] = mapped_column(Float)
+    lon_sum: Mapped[float] = mapped_column(Float)
+
+
+class EventDay(Base):
+    """Grid events per day of reporting and category: how many were ever closed, closed on time
+    and dispatched (a period's own counts subtract those done only after it: events.py)."""
+
+    __tablename__ = "event_days"
+    __table_args__ = {"sqlite_with_rowid": False}  # rows stored in key order
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    category: Mapped[str] = mapped_column(String(32), primary_key=True)
+    new: Mapped[int] = mapped_column(Integer)
+    closed: Mapped[int] = mapped_column(Integer)
+    on_time: Mapped[int] = mapped_column(Integer)
+    dispatched: Mapped[int] = mapped_column(Integer)
+
+
+class StayDay(Base):
+    """Stays arriving and leaving per day."""
+
+    __tablename__ = "stay_days"
+    __table_args__ = {"sqlite_with_rowid": False}  # rows stored in key order
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    arrivals: Mapped[int] = mapped_column(Integer)
+    departures: Mapped[int] = mapped_column(Integer)
+
+
+# The open stays (left_at is null) counted by what the population view groups residents by.
+# Residents on day R are the open stays minus those arrived after R, plus the stays that
+# left after R: population.py adds those two (few) sets from the records.
+
+
+class StayOpenVillage(Base):
+    __tablename__ = "stay_open_villages"
+    __table_args__ = {"sqlite_with_rowid": False}  # rows stored in key order
+    village_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    residents: Mapped[int] = mapped_column(Integer)
+
+
+class StayOpenProvince(Base):
+    __tablename__ = "stay_open_provinces"
+    __table_args__ = {"sqlite_with_rowid": False}  # rows stored in key order
+    province: Mapped[str] = mapped_column(String(16), primary_key=True)  # 未知 when not known
+    residents: Mapped[int] = mapped_column(Integer)
+
+
+class StayOpenAge(Base):
+    __tablename__ = "stay_open_ages"
+    __table_args__ = {"sqlite_with_rowid": False}  # rows stored in key order
+    gender: Mapped[str] = mapped_column(String(2), primary_key=True)
+    birth_date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    residents: Mapped[int] = mapped_column(Integer)
+
+
+class StayOpenEmployer(Base):
+    __tablename__ = "stay_open_employers"
+    __table_args__ = {"sqlite_with_rowid": False}  # rows stored in key order
+    employer: Mapped[str] = mapped_column(String(200), primary_key=True)
+    residents: Mapped[int] = mapped_column(Integer)
+    reported_left: Mapped[int] = mapped_column(Integer)  # of them, employer_left_at set
+
+
+class StayOpenHouse(Base):
+    """Open stays per rented house, with the house's capacity copied (kept by a trigger on
+    houses) so that overcrowded houses are found through one small partial index."""
+
+    __tablename__ = "stay_open_houses"
+    __table_args__ = (
+        Index(None, "residents"),
+        Index("ix_stay_open_houses_overcrowded", "house_id",
+              sqlite_where=column("residents") > column("capacity"),
+              postgresql_where=column("residents") > column("capacity")),
+        {"sqlite_with_rowid": False},
+    )
+    house_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    residents: Mapped[int] = mapped_column(Integer)
+    capacity: Mapped[int | None] = mapped_column(Integer)
+
+
+class SummaryPause(Base):
+    """While a transaction holds a row here, the summary triggers do nothing (bulk writers that
+    rebuild the summaries themselves). The row is never committed: other writers never see it."""
+
+    __tablename__ = "summary_pauses"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+
+
+SUMMARY_TABLES = (
+    HazardDay, AlertDay, AlertHour, AlertCell, EventDay, StayDay,
+    StayOpenVillage, StayOpenProvince, StayOpenAge, StayOpenEmployer, StayOpenHouse,
+)  # fmt: skip
 
 
 # ---------------------------------------------------------------- accounts and audit

@@ -4,12 +4,13 @@ weekday grid, hotspots on the map, the zero counters and the smart terminals."""
 import streamlit as st
 
 from data_access import alerts
-from ui import charts, fmt, maps, shell, widgets
+from ui import auth, charts, fmt, maps, shell, widgets
 from ui.data import query
 from ui.i18n import t
 
 ZERO_COUNTERS = ("civil_to_criminal", "major_accident", "telecom_fraud")
 
+auth.require("viewer")
 ctx = shell.context()
 f = ctx.filters
 k = query(alerts.kpis, f)
@@ -55,4 +56,4 @@ else:
     widgets.tiles(widgets.Tile(t("online"), fmt.count(online)),
                   widgets.Tile(t("offline"), fmt.count(offline)))
     widgets.table(terminals.sort_values("offline", ascending=False),
-                  {"village": "village", "online": "online", "offline": "offline"})
+                  {"village": "village", "online": "online", "offline": "offline"}, aggregate=True)

@@ -5,7 +5,7 @@ import streamlit as st
 
 from data_access import events
 from data_access.filters import local_now
-from ui import charts, fmt, shell, widgets
+from ui import auth, charts, fmt, shell, widgets
 from ui.data import query
 from ui.i18n import t
 
@@ -25,6 +25,7 @@ RATES = (
 COUNT_LABELS = {"new": "events_new", "closed": "events_closed", "on_time": "events_on_time",
                 "dispatched": "events_dispatched"}
 
+auth.require("viewer")
 ctx = shell.context()
 f = ctx.filters
 k = query(events.kpis, f)

@@ -4,17 +4,11 @@ the weekly found-vs-resolved trend."""
 import streamlit as st
 
 from data_access import hazards
-from ui import charts, fmt, maps, palette, shell, widgets
+from ui import auth, charts, fmt, maps, palette, shell, widgets
 from ui.data import query
 from ui.i18n import t, tv
 
-LIST_COLUMNS = {
-    "warning": "warning", "level": "level", "title": "title", "category": "category", "status": "status",
-    "village": "village", "grid": "grid", "deadline": "deadline", "days_left": "days_left",
-    "responsible_unit": "responsible_unit", "responsible_person": "responsible", "enterprise": "enterprise",
-    "found_at": "found_at", "source_id": "source_id",
-}
-
+auth.require("viewer")
 ctx = shell.context()
 f = ctx.filters
 k = query(hazards.kpis, f, ctx.today)
@@ -25,9 +19,7 @@ widgets.tiles(*(widgets.Tile(t(key), fmt.count(k[field])) for key, field in (
 if not any(k.values()):
     widgets.no_data()
 else:
-    colours = query(hazards.warning_counts, f, ctx.today)
-    widgets.tiles(*(widgets.Tile(widgets.warning_text(c), fmt.count(colours[c]), t("warning"), delta_color=c)
-                    for c in ("red", "yellow", "green")))
+    widgets.warning_tiles(query(hazards.warning_counts, f, ctx.today))
     left, right = st.columns([3, 2])
     with left:
         points = query(hazards.map_points, f, ctx.today)
@@ -42,13 +34,7 @@ else:
         widgets.partial_buckets_note(f.period, "week", ctx.today)
 
     st.subheader(t("hazard_list"))
-    rows, total = query(hazards.worst_first, f, ctx.today)
-    rows = rows.assign(warning=rows["warning"].map(widgets.warning_text),
-                       days_left=rows["days_left"].map(widgets.days_left_text))
-    level_css = {tv(level): f"color: {colour}; font-weight: 700"
-                 for level, colour in palette.LEVEL_COLOURS.items()}
-    widgets.table(rows, LIST_COLUMNS, translate=("level", "category", "status"), total=total,
-                  cell_styles={"warning": widgets.warning_styles(), "level": level_css})
+    widgets.hazard_table(*query(hazards.worst_first, f, ctx.today))
 
     levels = [tv(level) for level in palette.LEVEL_COLOURS]  # level bars: worst first, in their colours
     level_bars = {"colour_map": dict(zip(levels, palette.LEVEL_COLOURS.values())), "sort": levels}

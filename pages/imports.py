@@ -5,13 +5,14 @@ import streamlit as st
 
 from data_access import importing
 from data_access.masking import mask_frame
-from ui import data, fmt, shell, widgets
+from ui import auth, data, fmt, shell, widgets
 from ui.i18n import t
 
 ROW_ERROR_COLUMNS = {"row": "import_row", "column": "import_column", "value": "import_value",
                      "reason": "import_reason"}
 FILE_TYPES = ["csv", "xlsx", "geojson", "json"]
 
+auth.require("staff")
 shell.context()
 kind = st.selectbox(t("import_kind"), importing.KINDS, format_func={k: t(f"kind_{k}") for k in importing.KINDS}.get, key="import_kind")
 upload = st.file_uploader(t("import_file"), type=FILE_TYPES, key="import_upload")

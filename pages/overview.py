@@ -3,12 +3,13 @@
 import streamlit as st
 
 from data_access import alerts, events, hazards, kpis, population
-from ui import charts, fmt, maps, shell, widgets
+from ui import auth, charts, fmt, maps, shell, widgets
 from ui.data import query
 from ui.i18n import t, tv
 
 ZERO_COUNTERS = ("civil_to_criminal", "major_accident", "telecom_fraud")
 
+auth.require("viewer")
 ctx = shell.context()
 f = ctx.filters
 k = query(kpis.summary, f, ctx.today)
@@ -54,6 +55,6 @@ with right:
          t("arrivals_departures")),
         (query(events.trend, f, "week"), {"new": t("events_new"), "closed": t("events_closed")}, t("events_new")),
     ):
-        widgets.chart(df, lambda df, s=series, title=title: charts.trend_lines(df, "bucket", s, title, height=170),
+        widgets.chart(df, lambda df, s=series, title=title: charts.trend_lines(df, "bucket", s, title, height=220),
                       title)
     widgets.partial_buckets_note(f.period, "week", ctx.today)

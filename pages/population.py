@@ -1,10 +1,11 @@
 """流动人口 Floating population: residents by village, arrivals and departures, origins, age and
-gender, the four anomaly lists (masked) and the three-side view (house, employer, village)."""
+gender, the four anomaly lists (masked; a leader may see one listed stay in clear, giving a reason)
+and the three-side view (house, employer, village)."""
 
 import streamlit as st
 
 from data_access import population
-from ui import charts, fmt, shell, widgets
+from ui import auth, charts, fmt, personal, shell, widgets
 from ui.data import query
 from ui.i18n import t
 
@@ -26,6 +27,7 @@ ANOMALY_FIRST = {
 EMPLOYER_COLUMNS = {"employer": "employer", "residents": "residents", "reported_left": "reported_left"}
 VILLAGE_COLUMNS = {"village": "village", "value": "residents"}
 
+auth.require("viewer")
 ctx = shell.context()
 f = ctx.filters
 k = query(population.kpis, f, ctx.today)
@@ -64,18 +66,23 @@ else:
     counts = query(population.anomaly_counts, f, ctx.today)
     kinds = population.ANOMALIES
     tabs = st.tabs([f"{t('anomaly_' + kind)} · {fmt.count(counts[kind])}" for kind in kinds])
+    listed = []  # the stays listed, for a leader's unmasking
     for kind, tab in zip(kinds, tabs):
         with tab:
             first = ("name", *ANOMALY_FIRST.get(kind, ()))
             columns = HOUSE_COLUMNS if kind == "overcrowded" else {
                 c: PERSON_COLUMNS[c] for c in (*first, *(c for c in PERSON_COLUMNS if c not in first))}
-            widgets.table(query(population.anomaly_list, f, ctx.today, kind), columns, total=counts[kind])
+            rows = query(population.anomaly_list, f, ctx.today, kind)
+            widgets.table(rows, columns, total=counts[kind])
+            if kind != "overcrowded":
+                listed.append(rows[["id", "source_id"]])
+    personal.unmask_form(listed)
 
     st.subheader(t("three_sides"))
     house, employer, village = st.tabs([t("side_house"), t("side_employer"), t("side_village")])
     with house:
         widgets.table(query(population.by_house, f, ctx.today), HOUSE_COLUMNS)
     with employer:
-        widgets.table(query(population.by_employer, f, ctx.today), EMPLOYER_COLUMNS)
+        widgets.table(query(population.by_employer, f, ctx.today), EMPLOYER_COLUMNS, aggregate=True)
     with village:
-        widgets.table(villages, VILLAGE_COLUMNS)
+        widgets.table(villages, VILLAGE_COLUMNS, aggregate=True)

@@ -67,3 +67,18 @@ def stay(conn: Connection, village_id: int, arrived_at: dt.date, **kw) -> None:
 def terminal(conn: Connection, village_id: int, online: bool) -> None:
     conn.execute(insert(Terminal).values(source_id=_source_id("T"), kind="摄像头", village_id=village_id,
                                          online=online))
+
+
+# ---------------------------------------------------------------- page tests
+
+
+def signed_in(at, name: str, role: str | None = None):
+    """An AppTest whose session is signed in as `name` (an active account of the database, with
+    `role`, default: its name, as the demo accounts are), kept the way ui/auth.py keeps it."""
+    from data_access.accounts import Account
+    from data_access.filters import local_now
+    from ui import auth
+
+    at.session_state[auth.ACCOUNT_KEY] = Account(name, role or name)
+    at.session_state[auth.LAST_SEEN_KEY] = local_now()
+    return at

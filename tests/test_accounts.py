@@ -195,6 +195,35 @@ def test_role_check_reads_the_database(engine):
             accounts.set_role(conn, "lead", "root", by="test")
 
 
+def test_active_account_reads_the_role_now_and_drops_disabled_accounts(engine):
+    add_user(engine, "lead", "leader")
+    with engine.begin() as conn:
+        assert accounts.active_account(conn, "lead") == accounts.Account("lead", "leader", False)
+        accounts.set_role(conn, "lead", "staff", by="test")
+        assert accounts.active_account(conn, "lead").role == "staff"
+        accounts.set_active(conn, "lead", False, by="test")
+        assert accounts.active_account(conn, "lead") is None
+        assert accounts.active_account(conn, "ghost") is None
+
+
+def test_the_admin_page_account_changes_need_an_admin_and_are_logged(engine):
+    add_user(engine, "boss", "admin")
+    add_user(engine, "lead", "leader")
+    with engine.begin() as conn:
+        assert accounts.add_account(conn, "boss", "newbie", "a-good-password", "staff").role == "staff"
+        accounts.set_account_active(conn, "boss", "newbie", False)
+        with pytest.raises(PermissionDenied):
+            accounts.add_account(conn, "lead", "other", "a-good-password", "staff")
+        with pytest.raises(PermissionDenied):
+            accounts.set_account_active(conn, "lead", "newbie", True)
+        with pytest.raises(accounts.AccountError):
+            accounts.set_account_active(conn, "boss", "boss", False)  # would lock the admin out
+        log = conn.execute(select(AuditEntry.actor, AuditEntry.action, AuditEntry.target)
+                           .where(AuditEntry.actor == "boss").order_by(AuditEntry.id)).all()
+    assert [tuple(r) for r in log] == [("boss", "user_add", "user:newbie"), ("boss", "user_disable", "user:newbie")]
+    assert not user_row(engine, "newbie").active and user_row(engine, "boss").active
+
+
 def test_session_expires_after_idle_minutes(monkeypatch):
     monkeypatch.delenv("SESSION_IDLE_MINUTES", raising=False)
     assert accounts.session_expired(None, T0)

@@ -1,4 +1,4 @@
-"""The import page under AppTest: preview, import, the summary, rejected rows, re-import."""
+"""The import page under AppTest, signed in as staff: preview, import, the summary, rejected rows, re-import."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from streamlit.testing.v1 import AppTest
 from data_access import demo
 from data_access.db import forget_engines
 from data_access.models import Alert
+
+from .factories import signed_in
 
 SAMPLES = Path(__file__).resolve().parent.parent / "assets" / "samples"
 
@@ -29,7 +31,7 @@ def app(demo_engine, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", demo_engine.url.render_as_string(hide_password=False))
     forget_engines()
     st.cache_data.clear()
-    at = AppTest.from_file(str(SAMPLES.parent.parent / "app.py"), default_timeout=60)
+    at = signed_in(AppTest.from_file(str(SAMPLES.parent.parent / "app.py"), default_timeout=60), "staff")
     at.run()
     at.switch_page("pages/imports.py").run()
     return at

@@ -7,7 +7,9 @@ import math
 import pandas as pd
 import pytest
 
-from data_access.masking import PERSONAL_COLUMNS, mask_frame, mask_id, mask_name, mask_phone, mask_record
+from data_access.masking import (
+    PERSONAL_COLUMNS, mask_frame, mask_history, mask_id, mask_name, mask_phone, mask_record,
+)
 
 
 @pytest.mark.parametrize(
@@ -67,3 +69,20 @@ def test_record_masks_personal_fields():
     assert mask_record(record) == {"name": "张*三", "phone": None, "responsible_person": "李*",
                                    "title": "消防通道堵塞", "version": 3}
     assert set(PERSONAL_COLUMNS) >= {"name", "id_number", "phone"}
+
+
+def test_history_masks_actors_and_the_person_in_reassignments():
+    df = pd.DataFrame({
+        "kind": ["found", "reassign", "reassign", "reassign", "status"],
+        "actor": ["雷成龙", "leader", "import", None, "赵六六"],
+        "old_value": [None, "消防站 / 张小三", "张小三", "旧单位", "待处置"],
+        "new_value": ["待处置", "应急办 / —", "李四", "新单位", "整改中"],
+        "note": ["通过敲门问候发现", None, "responsible_person changed by import; x", "responsible_unit changed by import",
+                 None],
+    })  # fmt: skip
+    out = mask_history(df)
+    assert out["actor"].tolist()[:3] == ["雷*龙", "l****r", "i****t"] and out["actor"].isna().tolist()[3]
+    assert out["old_value"].tolist()[1:4] == ["消防站 / 张*三", "张*三", "旧单位"]
+    assert out["new_value"].tolist()[1:] == ["应急办 / —", "李*", "新单位", "整改中"]
+    assert df["actor"].iloc[0] == "雷成龙"  # the input is left alone
+    assert mask_history(df.iloc[:0]).empty

@@ -1,6 +1,6 @@
 """Every view run with AppTest on a real (SQLite) database: demo data, an empty database, a
 filter that matches nothing, the figures against data_access, the URL, hostile URL values and
-masked personal data."""
+masked personal data. Each session is signed in as staff (roles: tests/test_auth_pages.py)."""
 
 from __future__ import annotations
 
@@ -13,11 +13,13 @@ import streamlit as st
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
-from data_access import alerts, demo, events, hazards, kpis, population
+from data_access import accounts, alerts, demo, events, hazards, kpis, population
 from data_access.db import forget_engines, get_engine
 from data_access.filters import Filters, Period
 from data_access.models import Base, PopulationStay
 from ui import fmt
+
+from .factories import signed_in
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ("overview", "hazards", "population", "alerts", "events")
@@ -43,7 +45,11 @@ def demo_url(databases) -> str:
 
 @pytest.fixture(scope="module")
 def empty_url(databases) -> str:
-    return str(databases.new_engine("sqlite").url)
+    """No records, only the staff account the views are opened with."""
+    engine = databases.new_engine("sqlite")
+    with engine.begin() as conn:
+        accounts.create_user(conn, "staff", "staff-demo", "staff", by="test")
+    return str(engine.url)
 
 
 def _row_counts(url: str) -> dict[str, int]:
@@ -64,7 +70,7 @@ def open_view(monkeypatch, url: str, view: str, **params) -> AppTest:
         forget_engines()
         st.cache_data.clear()
         _current_url[0] = url
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=RUN_TIMEOUT_S)
+    at = signed_in(AppTest.from_file(str(ROOT / "app.py"), default_timeout=RUN_TIMEOUT_S), "staff")
     for name, value in params.items():
         at.query_params[name] = value
     at.run()

@@ -34,3 +34,36 @@ def test_hazards_by_village_counts_open_hazards_found_up_to_the_period_end(conn)
     assert dict(zip(df["village"], df["value"])) == {"倪宅村": 2, "凤凰村": 1}
     only = hazards.by_village(conn, Filters(YEAR.period, villages=("倪宅村",)))
     assert dict(zip(only["village"], only["value"])) == {"倪宅村": 2}
+
+
+def test_warning_counts_narrow_like_the_review_list(conn):
+    ni = f.village(conn, "倪宅村")
+    f.hazard(conn, ni, T(2026, 3, 1), level="重大", deadline=TODAY - dt.timedelta(days=2),
+             responsible_person="赵六六")  # red
+    f.hazard(conn, ni, T(2026, 3, 2), level="一般", status="整改中", deadline=TODAY + dt.timedelta(days=2),
+             responsible_person="李四")  # yellow
+    f.hazard(conn, ni, T(2026, 3, 3), level="一般", deadline=TODAY + dt.timedelta(days=30))  # green, nobody
+    f.hazard(conn, ni, T(2026, 3, 4), level="重大", status="已化解", resolved_at=T(2026, 4, 1),
+             deadline=TODAY - dt.timedelta(days=9), responsible_person="赵六六")  # resolved: no colour
+
+    assert hazards.warning_counts(conn, YEAR, TODAY) == {"red": 1, "yellow": 1, "green": 1}
+    assert hazards.warning_counts(conn, YEAR, TODAY, levels=("重大",)) == {"red": 1, "yellow": 0, "green": 0}
+    assert hazards.warning_counts(conn, YEAR, TODAY, statuses=("整改中",)) == {"red": 0, "yellow": 1, "green": 0}
+    assert hazards.warning_counts(conn, YEAR, TODAY, statuses=(), responsible="赵六六") == {
+        "red": 1, "yellow": 0, "green": 0}
+    for narrow in ({"levels": ("一般",)}, {"responsible": "李四"}, {"statuses": ()}):
+        listed, total = hazards.worst_first(conn, YEAR, TODAY, **narrow)
+        colours = hazards.warning_counts(conn, YEAR, TODAY, **narrow)
+        assert sum(colours.values()) == listed["warning"].notna().sum(), narrow
+
+
+def test_responsible_people_of_the_place_by_name(conn):
+    ni, fh = f.village(conn, "倪宅村"), f.village(conn, "凤凰村")
+    f.hazard(conn, ni, T(2026, 3, 1), responsible_person="赵六六")
+    f.hazard(conn, ni, T(2026, 3, 2), responsible_person="李四")
+    f.hazard(conn, ni, T(2026, 3, 3), responsible_person="李四")
+    f.hazard(conn, ni, T(2026, 3, 4))
+    f.hazard(conn, fh, T(2026, 3, 5), responsible_person="王五")
+    f.hazard(conn, ni, T(2026, 12, 5), responsible_person="钱七")  # found after the period
+    assert hazards.responsible_people(conn, Filters(YEAR.period, villages=("倪宅村",))) == sorted(["李四", "赵六六"])
+    assert set(hazards.responsible_people(conn, YEAR)) == {"李四", "赵六六", "王五"}

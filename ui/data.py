@@ -7,12 +7,16 @@ connection as its first argument. Only functions of data_access modules may be c
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import importlib
 import logging
+import os
+import threading
 from collections import OrderedDict
 
 import streamlit as st
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from data_access import settings
@@ -35,8 +39,35 @@ class DataUnavailable(RuntimeError):
 def _cached(qualified_name: str, url: str, args: tuple, kwargs: tuple):
     module_name, _, function_name = qualified_name.rpartition(".")
     function = getattr(importlib.import_module(module_name), function_name)
-    with get_engine(url).connect() as conn:
+    engine = get_engine(url)
+    _check_sqlite_file(engine)
+    with engine.connect() as conn:
         return function(conn, *args, **dict(kwargs))
+
+
+_sqlite_files: dict[str, tuple[int, int]] = {}  # database path -> (device, inode) last seen
+_sqlite_files_lock = threading.Lock()
+
+
+def _check_sqlite_file(engine: Engine) -> None:
+    """A SQLite file that vanished is an outage; one replaced by another file is reopened.
+
+    Pooled connections keep reading the file they opened, even after it was renamed away or
+    replaced (a restored backup moved into place): the screen would show the old file's
+    figures for ever, with no banner. So when the path now names another file, the pool is
+    emptied and the next connection opens whatever is there now. (Without this check a
+    missing file would also be created afresh, empty, by the next connection.)"""
+    path = engine.url.database
+    if engine.dialect.name != "sqlite" or not path or path == ":memory:" or path.startswith("file:"):
+        return
+    stat = os.stat(path)  # FileNotFoundError (an OSError): the outage path in query()
+    identity = (stat.st_dev, stat.st_ino)
+    with _sqlite_files_lock:
+        previous = _sqlite_files.setdefault(path, identity)
+        if previous != identity:
+            _sqlite_files[path] = identity
+            log.warning("database file %s was replaced: reopening it", path)
+            engine.dispose()
 
 
 def _last_good() -> OrderedDict:
@@ -54,15 +85,37 @@ def query(function, *args, **kwargs):
         log.warning("query %s failed: %s", key[0], str(exc).splitlines()[0] if str(exc) else type(exc))
         st.session_state.setdefault("_outage_since", local_now())
         remembered = _last_good()
-        if key not in remembered:
-            raise DataUnavailable(str(exc)) from exc
-        return remembered[key]
+        if key in remembered:
+            return remembered[key]
+        # A query asked at a new 'now' (the backlog at this minute, 'today' after midnight)
+        # was never answered: its latest answer at an earlier 'now' is the last good one.
+        last_ok = st.session_state.get("_last_ok_at")
+        moving = {local_now().date(), *([last_ok.date()] if last_ok else [])}
+        for earlier in reversed(remembered):
+            if _without_now(earlier, moving) == _without_now(key, moving):
+                return remembered[earlier]
+        raise DataUnavailable(str(exc)) from exc
     remembered = _last_good()
     remembered[key] = value
     remembered.move_to_end(key)
     while len(remembered) > LAST_GOOD_ENTRIES:
         remembered.popitem(last=False)
     st.session_state["_last_ok_at"] = local_now()
+    return value
+
+
+def _without_now(value, moving: set[dt.date]):
+    """`value` with every date and time on one of the `moving` days ('now', also inside a
+    Filters' Period) replaced by a marker; other dates, e.g. a period in the past, stay."""
+    if isinstance(value, dt.datetime):
+        return "<now>" if value.date() in moving else value
+    if isinstance(value, dt.date):
+        return "<now>" if value in moving else value
+    if isinstance(value, tuple):
+        return tuple(_without_now(v, moving) for v in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return (type(value).__name__, *(_without_now(getattr(value, f.name), moving)
+                                        for f in dataclasses.fields(value)))
     return value
 
 
@@ -84,3 +137,15 @@ def write(function, *args, **kwargs):
         return function(get_engine(settings.database_url()), *args, **kwargs)
     finally:
         _cached.clear()
+
+
+def transact(function, *args, **kwargs):
+    """`write` for a data_access function that takes a connection: `function(conn, *args, **kwargs)`
+    in one transaction of its own (review actions, exports, unmasking, account changes: each
+    writes its audit or history row in the same transaction as the change)."""
+    return write(_in_transaction, function, *args, **kwargs)
+
+
+def _in_transaction(engine: Engine, function, *args, **kwargs):
+    with engine.begin() as conn:
+        return function(conn, *args, **kwargs)

@@ -1,13 +1,16 @@
-"""What every view shares around its own content: the language, the filter bar, the demo
-and outage banners, and the guard that sends a page opened directly through the router.
+"""What every view shares around its own content: the sign-in gate, the language, the filter
+bar, the demo and outage banners, and the guard that sends a page opened directly through
+the router.
 
-app.py wraps the current page in `frame(...)`; a page asks for `context()` first.
+app.py wraps the current page in `frame(...)`; a page asks `auth.require(role)` and then
+`context()` first.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import runpy
+import threading
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,11 +21,13 @@ import streamlit as st
 from data_access import areas
 from data_access.filters import Filters, local_now, local_today
 
-from . import data, filter_bar, maps
+from . import auth, data, filter_bar, maps
 from .i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 
 APP_SCRIPT = Path(__file__).resolve().parent.parent / "app.py"
-_ROUTED = "_routed"  # set while the router runs a page
+# Set while the router runs a page. Kept per thread (a script run has its own), not in session
+# state: after st.stop() session state can no longer be written, so a flag there would stay set.
+_this_run = threading.local()
 
 
 @dataclass(frozen=True)
@@ -35,51 +40,65 @@ class Context:
 
 
 def start() -> None:
-    """First thing in every run: forget the last run's outage, take the language from the URL."""
+    """First thing in every run: forget the last run's outage, take the language from the URL,
+    and check the signed-in session (idle expiry, account still active, its role now)."""
     data.start_run()
     if "lang" not in st.session_state:
         lang = st.query_params.get("lang", DEFAULT_LANGUAGE)
         st.session_state["lang"] = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+    auth.refresh()
 
 
 @contextmanager
 def frame(view: str, categories: tuple[str, ...] | Callable[[], tuple[str, ...]] = (), *, wall: bool = False):
-    """Run a page inside the shared frame: banners, filter bar, and a friendly outage message.
+    """Run a page inside the shared frame: the sign-in gate, banners, filter bar, and a friendly
+    outage message.
 
-    `categories` are the view's category choices, or a function that looks them up. The wall
-    screen has no sidebar and draws its own banners, so it gets only the filter from the URL."""
+    Every view but the wall screen needs a signed-in account (any role): without one the
+    frame shows the sign-in form and the page does not run. `categories` are the view's
+    category choices, or a function that looks them up. The wall screen has no sidebar and
+    draws its own banners, so it gets only the filter from the URL."""
     banner = st.empty()
-    st.session_state[_ROUTED] = True
+    _this_run.routed = True
     try:
-        st.session_state["_context"] = None  # until the filter is known
-        if callable(categories):
-            categories = categories()
-        filters, messages = filter_bar.render(view, categories, show=not wall)
         if not wall:
-            filter_bar.show_messages(messages)
-        if not wall and data.query(areas.has_demo_records):
-            st.info(t("demo_banner"), icon="🧪")
-        st.session_state["_context"] = Context(view=view, filters=filters, today=local_today())
-    except data.DataUnavailable:
-        pass  # the page's context() raises it again, and it is reported below
-    try:
-        yield
-    except data.DataUnavailable:
-        st.warning(t("data_unavailable"), icon="⏳")
+            auth.require("viewer")  # signed out: the sign-in form, then st.stop()
+            auth.account_box()
+        try:
+            st.session_state["_context"] = None  # until the filter is known
+            if callable(categories):
+                categories = categories()
+            filters, messages = filter_bar.render(view, categories, show=not wall)
+            if not wall:
+                filter_bar.show_messages(messages)
+            if not wall and data.query(areas.has_demo_records):
+                st.info(t("demo_banner"), icon="🧪")
+            st.session_state["_context"] = Context(view=view, filters=filters, today=local_today())
+        except data.DataUnavailable:
+            pass  # the page's context() raises it again, and it is reported below
+        try:
+            yield
+        except data.DataUnavailable:
+            st.warning(t("data_unavailable"), icon="⏳")
     finally:
-        st.session_state.pop(_ROUTED, None)
+        _this_run.routed = False
     down, last_ok = data.outage()
     if down and not wall:
         shown = last_ok.strftime("%H:%M") if last_ok else "—"
         banner.error(t("stale_banner", time=shown), icon="⚠️")
 
 
-def context() -> Context:
-    """The current view's context. A page opened straight from its file (a deep link right
-    after the server started) is sent through the router instead, so it gets the same frame."""
-    if not st.session_state.get(_ROUTED):
+def through_router() -> None:
+    """Send a page opened straight from its file (a deep link right after the server started)
+    through the router instead, so that it gets the same frame and sign-in gate; then stop."""
+    if not getattr(_this_run, "routed", False):
         runpy.run_path(str(APP_SCRIPT), run_name="__main__")
         st.stop()
+
+
+def context() -> Context:
+    """The current view's context (the page is sent through the router first if need be)."""
+    through_router()
     if st.session_state.get("_context") is None:
         raise data.DataUnavailable("the filter could not be read")
     return st.session_state["_context"]

@@ -15,9 +15,9 @@ from streamlit_folium import st_folium
 
 from data_access import areas, settings
 from data_access.filters import Filters
-from data_access.masking import mask_frame
+from data_access.masking import mask_frame, mask_history
 
-from . import fmt, maps, palette, shell
+from . import auth, fmt, maps, palette, shell
 from .data import query
 from .i18n import t, tv
 
@@ -149,12 +149,19 @@ def table(
     total: int | None = None,
     cell_styles: Mapping[str, Mapping[str, str]] | None = None,
     height: int | str = "auto",
+    aggregate: bool = False,
 ) -> None:
     """`df` as a table: only `columns` (column → label key), personal data masked, stored values
     of `translate` in the page's language, dates as YYYY-MM-DD, '—' for nothing, no index.
 
-    cell_styles: column → {shown value: CSS}, e.g. the 三色 warning's background. When `total`
-    says there are more rows than shown: "N in all, first n shown"."""
+    Records (one row per hazard, stay, event …) are for staff and above: a viewer gets a
+    short note instead. `aggregate=True` marks a table of counts (per village, per
+    employer), which a viewer may see. cell_styles: column → {shown value: CSS}, e.g. the
+    三色 warning's background. When `total` says there are more rows than shown: "N in all,
+    first n shown"."""
+    if not aggregate and not auth.allows("staff"):
+        st.caption(f"🔒 {t('needs_staff_for_records')}")
+        return
     if df.empty:
         st.caption(t("no_data"))
         return
@@ -221,6 +228,27 @@ def warning_text(colour: str | None) -> str:
     return t(f"warning_{colour}") if colour in WARNING_CELL_CSS else ""
 
 
+HAZARD_COLUMNS = {
+    "warning": "warning", "level": "level", "title": "title", "category": "category", "status": "status",
+    "village": "village", "grid": "grid", "deadline": "deadline", "days_left": "days_left",
+    "responsible_unit": "responsible_unit", "responsible_person": "responsible", "enterprise": "enterprise",
+    "found_at": "found_at", "source_id": "source_id",
+}
+
+
+def warning_tiles(counts: Mapping[str, int]) -> None:
+    """Open hazards per 三色 colour (hazards.warning_counts), one tile each, red first."""
+    tiles(*(Tile(warning_text(c), fmt.count(counts[c]), t("warning"), delta_color=c) for c in WARNING_CELL_CSS))
+
+
+def hazard_table(rows: pd.DataFrame, total: int) -> None:
+    """hazards.worst_first's list: the 三色 warning as a coloured cell, the level in its colour."""
+    rows = rows.assign(warning=rows["warning"].map(warning_text), days_left=rows["days_left"].map(days_left_text))
+    level_css = {tv(level): f"color: {colour}; font-weight: 700" for level, colour in palette.LEVEL_COLOURS.items()}
+    table(rows, HAZARD_COLUMNS, translate=("level", "category", "status"), total=total,
+          cell_styles={"warning": warning_styles(), "level": level_css})
+
+
 def warning_styles() -> dict[str, str]:
     """Cell CSS by warning_text, for table(cell_styles=...)."""
     return {warning_text(c): css for c, css in WARNING_CELL_CSS.items()}
@@ -234,3 +262,65 @@ def days_left_text(days) -> str:
     if days < 0:
         return t("days_overdue", n=-days)
     return t("due_today") if days == 0 else t("days_remaining", n=days)
+
+
+HISTORY_ICONS = {"found": "🔎", "status": "🔄", "instruction": "📝", "reassign": "👤", "deadline": "📅",
+                 "import": "📥"}
+
+
+def timeline(history: pd.DataFrame) -> None:
+    """One item's story (hazards.history), oldest first: when, what, who, old → new, the note.
+    People are masked below the leader role (leaders see them: they reassign by them)."""
+    if history.empty:
+        st.caption(t("no_data"))
+        return
+    rows = history if auth.allows("leader") else mask_history(history)
+    lines = []
+    for row in rows.itertuples(index=False):
+        kind = row.kind if row.kind in HISTORY_ICONS else "import"
+        change = " → ".join(str(tv(v)) for v in (row.old_value, row.new_value) if not _missing(v) and v != "")
+        parts = [f"**{_as_text(row.at, True)}**", f"{HISTORY_ICONS[kind]} {t('history_' + kind)}",
+                 str(row.actor) if not _missing(row.actor) else fmt.NO_VALUE]
+        if change:
+            parts.append(change)
+        if not _missing(row.note) and row.note:
+            parts.append(f"“{row.note}”")
+        lines.append("- " + " · ".join(_escape_markdown(p) if i > 1 else p for i, p in enumerate(parts)))
+    st.markdown("\n".join(lines))
+
+
+MARKDOWN_INLINE = "\\`*_[]<>$~|"  # what Markdown reads inside a line (line starts are never stored text here)
+
+
+def _escape_markdown(text: str) -> str:
+    """Stored text shown as is, not as Markdown (an imported note may hold * or [ ])."""
+    return "".join("\\" + c if c in MARKDOWN_INLINE else c for c in text)
+
+
+def facts(pairs: Sequence[tuple[str, object]]) -> None:
+    """Label (key) and value lines about one record; dates as YYYY-MM-DD HH:MM, '—' for nothing."""
+    lines = []
+    for key, value in pairs:
+        shown = _as_text(value, _has_time(value)) if isinstance(value, dt.date) else value
+        shown = fmt.NO_VALUE if _missing(shown) or shown == "" else _escape_markdown(str(shown))
+        lines.append(f"- **{t(key)}**：{shown}")
+    st.markdown("\n".join(lines))
+
+
+def point_map(key: str, points: pd.DataFrame, *, zoom: int = 16, height: int = 300) -> None:
+    """A small map around one or a few hazards (hazards.map_points' columns); no clicks, no reruns."""
+    located = points.dropna(subset=["lat", "lon"])
+    if located.empty:
+        st.caption(t("no_coordinates"))
+        return
+    basemap = settings.get("BASEMAP")
+    try:
+        m = maps.base_map((float(located["lat"].iloc[0]), float(located["lon"].iloc[0])), zoom, basemap,
+                          settings.get("TIANDITU_KEY"))
+    except ValueError:  # a mistyped BASEMAP setting
+        st.warning(t("map_unavailable"), icon="🗺️")
+        return
+    maps.hazard_layer(m, located, basemap=basemap, translate=tv,
+                      labels={"title": t("title"), "level": t("level"), "status": t("status"),
+                              "layer": t("hazards")})
+    st_folium(m, key=key, height=height, use_container_width=True, returned_objects=[])

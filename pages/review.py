@@ -1,0 +1,43 @@
+"""风险研判 Risk review for the weekly meeting: hazards worst first under the shared filter plus
+status, level and the person in charge (all in the URL), the 三色 counts, a way into each item,
+and the exports (the list as .xlsx, the one-page briefing)."""
+
+import streamlit as st
+
+from data_access import hazards
+from data_access.masking import mask_name
+from data_access.models import HAZARD_LEVELS, HAZARD_OPEN_STATUSES, HAZARD_STATUSES
+from ui import auth, hazard_item, meeting_exports, shell, widgets
+from ui.data import query
+from ui.i18n import t, tv
+
+auth.require("staff")
+ctx = shell.context()
+f = ctx.filters
+person = (lambda name: name) if auth.allows("leader") else mask_name  # staff see the person masked
+left, middle, right = st.columns(3)
+narrow = {
+    "statuses": tuple(left.multiselect(t("status"), HAZARD_STATUSES, default=HAZARD_OPEN_STATUSES, key="status",
+                                       bind="query-params", format_func=tv, placeholder=t("statuses_all"))),
+    "levels": tuple(middle.multiselect(t("level"), HAZARD_LEVELS, key="level", bind="query-params", format_func=tv,
+                                       placeholder=t("levels_all"))),
+    "responsible": right.selectbox(t("responsible"), query(hazards.responsible_people, f), index=None,
+                                   key="responsible", bind="query-params", format_func=person,
+                                   placeholder=t("responsible_all")),
+}
+widgets.warning_tiles(query(hazards.warning_counts, f, ctx.today, **narrow))
+
+st.subheader(t("hazard_list"))
+rows, total = query(hazards.worst_first, f, ctx.today, **narrow)
+if rows.empty:
+    widgets.no_data()
+else:
+    widgets.hazard_table(rows, total)
+list_params = {**hazard_item.current_params(), "status": [tv(s) for s in narrow["statuses"]],
+               "level": [tv(v) for v in narrow["levels"]],
+               "responsible": [person(narrow["responsible"])] if narrow["responsible"] else []}
+hazard_item.link([int(i) for i in rows["id"]], {int(i): f"{s} · {tv(lv)} · {title}" for i, s, lv, title in zip(
+    rows["id"], rows["source_id"], rows["level"], rows["title"])}, list_params)
+
+st.subheader(t("exports"))
+meeting_exports.buttons(f, ctx.today, **narrow)

@@ -1,0 +1,211 @@
+"""Helpers for the view tests in a real browser: a server kept for a whole module, signing in,
+the map iframe, console errors that are not the app's, and tall screenshots."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from .conftest import (
+    ARTIFACTS_DIR,
+    PROJECT_ROOT,
+    SERVER_START_TIMEOUT_S,
+    TILE_HOSTS,
+    StreamlitServer,
+    _free_port,
+    _wait_healthy,
+    wait_for_app,
+)
+
+MAP_IFRAME = "iframe[title='streamlit_folium.st_folium']"
+SIDEBAR = "[data-testid='stSidebar']"
+EXCEPTION = "[data-testid='stException']"
+MAP_TIMEOUT_MS = 30_000
+
+# A village is a polygon (M…L…z); a hazard or hotspot a CircleMarker, whose SVG path has arcs.
+_SHAPES_JS = """
+() => {
+  const paths = [...document.querySelectorAll('path.leaflet-interactive')];
+  const circles = paths.filter(p => /a/i.test(p.getAttribute('d') || ''));
+  return {all: paths.length, circles: circles.length, polygons: paths.length - circles.length};
+}
+"""
+
+# Village polygons whose bounding-box centre hits the polygon itself (not a marker over it, not
+# a hole), with that point relative to the polygon's box, nearest the map's centre first.
+_CLICKABLE_VILLAGES_JS = """
+() => {
+  const W = window.innerWidth, H = window.innerHeight;
+  const out = [];
+  document.querySelectorAll('path.leaflet-interactive').forEach((el, index) => {
+    if (/a/i.test(el.getAttribute('d') || '')) return;
+    const b = el.getBoundingClientRect();
+    const x = b.left + b.width / 2, y = b.top + b.height / 2;
+    if (x < 0 || y < 0 || x > W || y > H) return;
+    if (document.elementFromPoint(x, y) !== el) return;
+    out.push({index, dx: b.width / 2, dy: b.height / 2, dist: Math.hypot(x - W / 2, y - H / 2)});
+  });
+  return out.sort((a, b) => a.dist - b.dist);
+}
+"""
+
+
+# --------------------------------------------------------------------------- server
+
+
+@contextmanager
+def module_server(
+    database_url: str, tmp_dir: Path, name: str, *, extra_env: Mapping[str, str] | None = None
+) -> Iterator[str]:
+    """Like conftest's `streamlit_server`, but for a `with` around a whole module: the same
+    command and environment; the log is copied to test-artifacts/logs/<name>.log at the end."""
+    port = _free_port()
+    env = dict(os.environ)
+    env["DATABASE_URL"] = database_url
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(extra_env or {})
+    log_path = tmp_dir / "server.log"
+    command = [
+        sys.executable, "-m", "streamlit", "run", "app.py",
+        "--server.headless", "true",
+        "--server.address", "127.0.0.1",
+        "--server.port", str(port),
+        "--server.fileWatcherType", "none",
+        "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(
+            command,
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    server = StreamlitServer(process, f"http://127.0.0.1:{port}", log_path)
+    try:
+        _wait_healthy(server, SERVER_START_TIMEOUT_S)
+        yield server.base_url
+    finally:
+        server.stop()
+        copy = ARTIFACTS_DIR / "logs" / f"{name}.log"
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        copy.write_text(server.log(), encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- signing in
+
+
+def sign_in_if_asked(page: Any, name: str, password: str) -> bool:
+    """Fill and send the sign-in form when the page shows one; True when it did."""
+    form = page.locator("[data-testid='stForm']").filter(has=page.locator("input[type='password']"))
+    if form.count() == 0:
+        return False
+    form.locator("input[type='text']").first.fill(name)
+    form.locator("input[type='password']").fill(password)
+    form.locator("input[type='password']").press("Tab")
+    form.locator("button").last.click()
+    page.wait_for_function(
+        "() => !document.querySelector(\"[data-testid='stForm'] input[type='password']\")", timeout=30_000
+    )
+    wait_for_app(page)
+    return True
+
+
+def open_view(page: Any, base_url: str, path: str, account: tuple[str, str]) -> Any:
+    """Open base_url/path, sign in if the app asks, and wait until the view has run."""
+    page.open_app(base_url, path)
+    sign_in_if_asked(page, *account)
+    return page
+
+
+# --------------------------------------------------------------------------- map
+
+
+def map_frame(page: Any, index: int = 0) -> Any:
+    """The Frame of the index-th folium map, once Leaflet has drawn a shape in it."""
+    iframe = page.locator(MAP_IFRAME).nth(index)
+    iframe.wait_for(timeout=MAP_TIMEOUT_MS)
+    page.frame_locator(MAP_IFRAME).nth(index).locator("path.leaflet-interactive").first.wait_for(
+        state="attached", timeout=MAP_TIMEOUT_MS
+    )
+    return iframe.element_handle().content_frame()
+
+
+def map_shapes(frame: Any) -> dict[str, int]:
+    """How many interactive paths the map has: all, circles (markers), polygons (villages)."""
+    return frame.evaluate(_SHAPES_JS)
+
+
+def clickable_villages(frame: Any) -> list[dict]:
+    return frame.evaluate(_CLICKABLE_VILLAGES_JS)
+
+
+# --------------------------------------------------------------------------- page state
+
+
+def sidebar_villages(page: Any) -> list[str]:
+    """The village tags shown in the sidebar's first multiselect (as displayed, e.g. '倪宅片区 · 倪宅村')."""
+    tags = page.locator(f"{SIDEBAR} [data-testid='stMultiSelect']").first.locator("span[data-tag]")
+    return [tag.get_attribute("aria-label") or tag.inner_text() for tag in tags.all()]
+
+
+def metrics(page: Any) -> list[tuple[str, str]]:
+    """(label, value) of every KPI tile in the main area, in order."""
+    tiles = page.locator("[data-testid='stMain'] [data-testid='stMetric']")
+    return [
+        (tile.locator("[data-testid='stMetricLabel']").inner_text().strip(),
+         tile.locator("[data-testid='stMetricValue']").inner_text().strip())
+        for tile in tiles.all()
+    ]  # fmt: skip
+
+
+def ignored_console_errors(base_url: str, view_paths: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """Console errors that are not the app's: tiles that cannot load on a machine with no
+    internet, and the 404s of Streamlit's health / host-config probe under a page's own path
+    when a view's URL is opened directly (streamlit#7074)."""
+    probes = tuple(
+        f"{base_url}/{path.strip('/')}/_stcore/{name}"
+        for path in view_paths
+        if path.strip("/")
+        for name in ("health", "host-config")
+    )
+    return (*TILE_HOSTS, *probes)
+
+
+def tall_screenshot(page: Any, name: str) -> Path:
+    """A screenshot of the whole main area: Streamlit scrolls inside its own container, so a
+    full-page screenshot would stop at the viewport; the viewport is stretched for the shot."""
+    size = page.viewport_size
+    height = page.evaluate(
+        "() => Math.max(...[...document.querySelectorAll(\"[data-testid='stMain'], "
+        "[data-testid='stSidebar']\")].map(e => e.scrollHeight), window.innerHeight)"
+    )
+    try:
+        page.set_viewport_size({"width": size["width"], "height": min(int(height) + 40, 6000)})
+        time.sleep(1.0)  # charts and the map re-lay themselves out
+        return page.screenshot_to(name, full_page=True)
+    finally:
+        page.set_viewport_size(size)
+
+
+def url_has(page: Any, pattern: str, timeout_ms: float = 30_000) -> None:
+    """Wait until the address bar matches the regular expression `pattern` (history updates
+    included, which fire no load event)."""
+    page.wait_for_function(
+        "(p) => new RegExp(p).test(decodeURIComponent(location.href))", arg=pattern, timeout=timeout_ms
+    )
+
+
+def digits_masked(text: str) -> list[str]:
+    """The masked ID numbers in `text` (4 digits, stars, 4 digits or X)."""
+    return re.findall(r"\d{4}\*{6,}[\dX]{4}", text)

@@ -1,0 +1,141 @@
+"""Sign-in in Chromium: on a fresh server a hand-typed deep link shows the sign-in form and no
+data, then the page once signed in; no view shows a clear name, ID number or phone of any demo
+stay to a viewer or staff, and neither does the wall screen (which needs no sign-in).
+
+A Streamlit session lives as long as its browser tab's connection, so a test signs in once
+and moves between views with the sidebar's links (a reload would ask to sign in again).
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from data_access import demo
+from data_access.filters import local_today
+from data_access.models import House, PopulationStay
+
+from .conftest import wait_for_app
+
+pytestmark = pytest.mark.browser
+
+ENV = {"BASEMAP": "none"}  # no tile server: nothing leaves the machine
+VIEW_TITLES = {"overview": "总览", "hazards": "风险隐患", "review": "风险研判", "population": "流动人口",
+               "alerts": "警情", "events": "网格事件", "imports": "数据导入"}
+VIEWS_FOR = {"viewer": ("overview", "hazards", "population", "alerts", "events"),
+             "staff": ("overview", "hazards", "review", "population", "alerts", "events", "imports")}
+WALL_VIEWS = ("overview", "hazards", "population", "alerts", "events")
+FORM = "[data-testid='stForm']"
+DATA_TEST_IDS = ("stMetric", "stDataFrame", "stVegaLiteChart", "stIFrame", "stCustomComponentV1")
+
+
+@pytest.fixture(scope="module")
+def demo_url(databases) -> str:
+    engine = databases.new_engine("sqlite")
+    demo.generate(engine, as_of=local_today())
+    return str(engine.url)
+
+
+@pytest.fixture(scope="module")
+def people(demo_url) -> list[str]:
+    """Every clear name, ID number and phone of the demo's stays and landlords."""
+    from data_access.db import get_engine
+
+    with get_engine(demo_url).connect() as conn:
+        rows = [*conn.execute(select(PopulationStay.name, PopulationStay.id_number, PopulationStay.phone)),
+                *conn.execute(select(House.landlord, House.landlord_phone))]
+    values = sorted({v for row in rows for v in row if v})
+    assert len(values) > 1000
+    return values
+
+
+def sign_in(page, name: str) -> None:
+    page.get_by_label("用户名").fill(name)
+    page.get_by_label("密码").fill(f"{name}-demo")
+    page.locator(FORM).get_by_role("button", name="登录").click()
+    page.locator("[data-testid='stSidebar']").get_by_text(f"{name}", exact=True).wait_for(timeout=60_000)
+    wait_for_app(page)
+
+
+def shown_data(page) -> list[str]:
+    return [test_id for test_id in DATA_TEST_IDS if page.locator(f"[data-testid='{test_id}']").count()]
+
+
+def html_of_everything(page) -> str:
+    """The page's HTML and that of every frame in it (maps, components)."""
+    parts = []
+    for frame in page.frames:
+        try:
+            parts.append(frame.content())
+        except Exception:  # a frame replaced while being read: the next read has it
+            continue
+    return "\n".join(parts)
+
+
+@pytest.mark.parametrize(("path", "heading"), [("/hazards", "排查隐患"), ("/review", "隐患清单（最急优先）")])
+def test_a_deep_link_on_a_fresh_server_asks_to_sign_in_first(streamlit_server, page, demo_url, path, heading):
+    base_url = streamlit_server(demo_url, extra_env=ENV)
+    page.open_app(base_url, f"{path}?village=倪宅村")  # the first session of this server
+    assert page.locator(FORM).count() == 1, "the sign-in form"
+    assert page.get_by_label("密码").count() == 1
+    assert not shown_data(page), shown_data(page)
+    assert page.locator("[data-testid='stSidebar']").count() == 0 or \
+        page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']").count() == 0
+    html = page.content()
+    assert heading not in html and "排查隐患" not in html
+    page.screenshot_to(f"auth-deep-link-{path.strip('/')}-signed-out")
+
+    sign_in(page, "staff")
+    assert page.url.startswith(f"{base_url}{path}"), page.url
+    page.get_by_text(heading, exact=True).first.wait_for(timeout=60_000)
+    assert page.locator(FORM).count() == 0 or page.get_by_label("密码").count() == 0
+    assert "stMetric" in shown_data(page)
+    assert page.locator("[data-testid='stException']").count() == 0
+    page.screenshot_to(f"auth-deep-link-{path.strip('/')}-signed-in")
+    page.assert_no_external_requests(allow_tile_hosts=False)
+
+
+def record_websocket(page) -> list[bytes]:
+    """Every message the server sends the page: tables travel as Arrow bytes and are drawn on
+    a canvas, so what they hold is checked here rather than in the HTML."""
+    received: list[bytes] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: received.append(
+        payload if isinstance(payload, bytes) else payload.encode())))
+    return received
+
+
+def leaked(values: list[str], html: str, received: list[bytes]) -> list[str]:
+    sent = b"\n".join(received)
+    return [v for v in values if v in html or v.encode() in sent]
+
+
+@pytest.mark.parametrize("role", ["viewer", "staff"])
+def test_no_view_shows_a_clear_person(streamlit_server, page, demo_url, people, role):
+    base_url = streamlit_server(demo_url, extra_env=ENV)
+    received = record_websocket(page)
+    page.open_app(base_url)
+    sign_in(page, role)
+    nav = page.locator("[data-testid='stSidebarNav']")
+    listed = [VIEW_TITLES[v] for v in VIEWS_FOR[role]]
+    shown = [text.split()[-1] for text in nav.get_by_role("link").all_inner_texts()]  # icon, then title
+    assert shown == listed, "the role's views, and only those"
+    for view in VIEWS_FOR[role]:
+        nav.get_by_role("link", name=VIEW_TITLES[view]).click()
+        wait_for_app(page)
+        assert page.locator("[data-testid='stException']").count() == 0, view
+        html = html_of_everything(page)
+        assert not leaked(people, html, received)[:5], view
+        if role == "viewer" and view in ("hazards", "population", "events"):
+            assert "需要工作人员权限查看明细" in html
+        page.screenshot_to(f"auth-{role}-{view}")
+
+
+def test_the_wall_screen_needs_no_sign_in_and_shows_no_person(streamlit_server, page, demo_url, people):
+    base_url = streamlit_server(demo_url, extra_env=ENV)
+    received = record_websocket(page)
+    for view in WALL_VIEWS:
+        page.open_app(base_url, f"/?mode=wall&playlist={view}")
+        page.locator(f".st-key-wall-view-{view}").first.wait_for(timeout=60_000)
+        wait_for_app(page)
+        assert page.get_by_label("密码").count() == 0, "no sign-in on the wall"
+        assert not leaked(people, html_of_everything(page), received)[:5], view

@@ -1,0 +1,307 @@
+"""Every view in Chromium on the town demo (SQLite, as of 2026-11-23): it renders in Chinese with
+no exception or console error, the map draws its villages and markers from local files only,
+English labels, shared and hostile links, a click on the map, a deep link on a fresh server, and
+no clear ID number anywhere in the browser.
+
+One demo database and one server for the module; the fresh-server and BASEMAP=none tests start
+their own server (conftest's `streamlit_server`) on the same database. Screenshots go to
+test-artifacts/screenshots/views-*.png.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from sqlalchemy import func, select
+
+from data_access import demo
+from data_access.accounts import DEMO_PASSWORDS
+from data_access.db import get_engine
+from data_access.models import Alert, PopulationStay, Village
+
+from . import helpers
+from .helpers import EXCEPTION, MAP_IFRAME, SIDEBAR
+
+AS_OF = dt.date(2026, 11, 23)
+TITLE = "倪宅区域基层治理微中心"
+# Staff see the record lists (masked); a viewer only aggregates, a leader may unmask one stay.
+STAFF = ("staff", DEMO_PASSWORDS["staff"])
+# view: (path, a heading or label of its own that must be in the DOM, in Chinese)
+VIEWS = {
+    "overview": ("", "地图着色"),
+    "hazards": ("hazards", "隐患清单"),
+    "population": ("population", "异常待处置"),
+    "alerts": ("alerts", "智能终端在线情况"),
+    "events": ("events", "未办结事件"),
+}
+NAV_ZH = ("总览", "风险隐患", "流动人口", "警情", "网格事件")
+SHARED = "hazards?village=倪宅村&from=2026-01-01&to=2026-03-31"
+HOSTILE = "?village=%27%3B%20DROP%20TABLE%20alerts%3B--&from=2026-99-01"
+
+
+# --- the demo database and the module's server -------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo_url(databases) -> str:
+    engine = databases.new_engine("sqlite")
+    demo.generate(engine, scale="town", seed=7, as_of=AS_OF)
+    return engine.url.render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="module")
+def base_url(demo_url, tmp_path_factory) -> str:
+    with helpers.module_server(demo_url, tmp_path_factory.mktemp("views_server"), "test_views") as url:
+        yield url
+
+
+def _count(url: str, column) -> int:
+    with get_engine(url).connect() as conn:
+        return conn.execute(select(func.count(column))).scalar_one()
+
+
+def _assert_clean(page, base_url: str, *paths: str) -> None:
+    assert page.locator(EXCEPTION).count() == 0, page.locator(EXCEPTION).first.inner_text()
+    page.assert_no_console_errors(ignore=helpers.ignored_console_errors(base_url, paths))
+
+
+def _query(page) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(page.url).query)
+
+
+# --- 1. every view renders, in Chinese ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("view", list(VIEWS))
+def test_view_renders_in_chinese(page, base_url, view):
+    path, heading = VIEWS[view]
+    helpers.open_view(page, base_url, path, STAFF)
+
+    assert page.title() == TITLE
+    main = page.locator("[data-testid='stMain']").inner_text()
+    assert heading in main
+    assert "演示数据" in main  # the demo banner
+    nav = page.locator("[data-testid='stSidebarNav']").inner_text()
+    assert all(label in nav for label in NAV_ZH), nav
+    assert page.locator("[data-testid='stMetric']").count() >= 4
+    # Every chart drew something (a "no data" chart is a caption, not a vega-embed).
+    assert page.locator("[data-testid='stVegaLiteChart'], .vega-embed").count() >= 1
+    _assert_clean(page, base_url, path)
+    # Chinese is drawn with glyphs: the app's CJK webfont is loaded and used.
+    fonts = page.evaluate(
+        """async () => { await document.fonts.ready;
+            return [...document.fonts].filter(f => f.family.replaceAll('"', '') === 'Noto Sans SC Web')
+                                      .map(f => f.status); }"""
+    )
+    assert "loaded" in fonts, fonts
+    helpers.tall_screenshot(page, f"views-{view}")
+
+
+# --- 2 and 3. the maps: villages and markers, local files only ---------------------------------
+
+
+def test_overview_map_has_every_village_and_stays_local(page, base_url, demo_url):
+    helpers.open_view(page, base_url, "", STAFF)
+    frame = helpers.map_frame(page)
+    shapes = helpers.map_shapes(frame)
+    villages = _count(demo_url, Village.id)
+    assert villages == 26
+    assert shapes["polygons"] == villages, shapes
+    assert shapes["all"] >= villages
+    # Leaflet came from the app's own static files, and nothing left the machine but tiles.
+    assert any(url.endswith("/app/static/vendor/leaflet/leaflet.js") for url in page.requests)
+    page.assert_no_external_requests(allow_tile_hosts=True)
+    assert not [r for r in page.bad_responses if "/app/static/" in r], page.bad_responses
+    _assert_clean(page, base_url)
+
+
+def test_hazard_map_has_markers(page, base_url):
+    helpers.open_view(page, base_url, "hazards", STAFF)
+    shapes = helpers.map_shapes(helpers.map_frame(page))
+    assert shapes["polygons"] == 26, shapes
+    assert shapes["circles"] > 0, shapes
+    open_hazards = dict(helpers.metrics(page))["未化解"]
+    # Every hazard found in the period is drawn: at least the open ones.
+    assert shapes["circles"] >= int(open_hazards.replace(",", "")), (shapes, open_hazards)
+    page.assert_no_external_requests(allow_tile_hosts=True)
+    _assert_clean(page, base_url, "hazards")
+
+
+def test_no_basemap_means_no_request_leaves_the_machine(page, streamlit_server, demo_url):
+    url = streamlit_server(demo_url, extra_env={"BASEMAP": "none"})
+    helpers.open_view(page, url, "population", STAFF)
+    shapes = helpers.map_shapes(helpers.map_frame(page))
+    assert shapes["polygons"] == 26, shapes
+    helpers.wait_for_app(page)
+    page.assert_no_external_requests(allow_tile_hosts=False)
+    assert not page.failed_requests, page.failed_requests
+    assert not any("tile" in r for r in page.requests if "127.0.0.1" not in r)
+    _assert_clean(page, url, "population")
+
+
+# --- 4. English --------------------------------------------------------------------------------
+
+
+def test_english_labels(page, base_url):
+    helpers.open_view(page, base_url, "?lang=en", STAFF)
+    nav = page.locator("[data-testid='stSidebarNav']")
+    text = nav.inner_text()
+    assert "Overview" in text and "Risk hazards" in text, text
+    assert "风险隐患" not in text
+    assert "lang=en" in page.url
+    # Same session, through the navigation: the language stays.
+    nav.get_by_text("Grid events").click()
+    helpers.url_has(page, r"/events")
+    helpers.wait_for_app(page)
+    main = page.locator("[data-testid='stMain']").inner_text()
+    assert "Closure rate" in main and "办结率" not in main
+    helpers.tall_screenshot(page, "views-events-en")
+    _assert_clean(page, base_url)
+
+
+# --- 5. a shared link opens filtered; a change goes back into the URL --------------------------
+
+
+def test_shared_link_opens_filtered_and_changes_update_the_url(page, base_url):
+    helpers.open_view(page, base_url, SHARED, STAFF)
+    tags = helpers.sidebar_villages(page)
+    assert len(tags) == 1 and tags[0].endswith("倪宅村"), tags
+    query = _query(page)
+    assert (query.get("village"), query.get("from"), query.get("to")) == (
+        ["倪宅村"],
+        ["2026-01-01"],
+        ["2026-03-31"],
+    ), page.url
+    start = page.locator(f"{SIDEBAR} [data-testid='stDateInput']").inner_text()
+    assert "01" in start and "2026" in start
+    _assert_clean(page, base_url, "hazards")
+
+    page.evaluate("window.__no_reload = 'still here'")
+    page.locator(f"{SIDEBAR} [data-testid='stSelectbox']").click()
+    page.locator("[role='option']", has_text="近30天").click()
+    helpers.url_has(page, r"[?&]period=30d")
+    helpers.wait_for_app(page)
+    query = _query(page)
+    assert query.get("period") == ["30d"] and "from" not in query and "to" not in query, page.url
+    assert query.get("village") == ["倪宅村"], page.url
+    assert page.evaluate("window.__no_reload") == "still here", "the page was reloaded"
+
+
+# --- 6. a hostile URL --------------------------------------------------------------------------
+
+
+def test_hostile_url_is_refused_with_a_warning(page, base_url, demo_url):
+    alerts_before = _count(demo_url, Alert.id)
+    helpers.open_view(page, base_url, HOSTILE, STAFF)
+    warnings = page.locator("[data-testid='stAlert']").filter(
+        has=page.locator("[data-testid='stAlertContentWarning']")
+    )
+    assert warnings.count() >= 1
+    text = " ".join(w.inner_text() for w in warnings.all())
+    assert "村名" in text and "日期" in text, text
+    assert page.locator(EXCEPTION).count() == 0
+    assert "DROP" not in page.url and "2026-99" not in page.url, page.url
+    assert helpers.sidebar_villages(page) == []
+    assert _count(demo_url, Alert.id) == alerts_before
+    helpers.tall_screenshot(page, "views-hostile-url")
+    _assert_clean(page, base_url)
+
+
+# --- 7. a click on a village filters to it -----------------------------------------------------
+
+
+def test_click_on_a_village_filters_to_it(page, base_url):
+    helpers.open_view(page, base_url, "", STAFF)
+    page.locator(MAP_IFRAME).scroll_into_view_if_needed()
+    frame = helpers.map_frame(page)
+    candidates = helpers.clickable_villages(frame)
+    assert candidates, "no village polygon can be clicked"
+    target = candidates[0]
+    polygon = frame.locator("path.leaflet-interactive").nth(target["index"])
+    position = {"x": target["dx"], "y": target["dy"]}
+    polygon.hover(position=position)
+    tooltip = frame.locator(".leaflet-tooltip").last
+    tooltip.wait_for(timeout=10_000)
+    tooltip_text = tooltip.inner_text()
+
+    polygon.click(position=position)
+    helpers.url_has(page, r"[?&]village=")
+    helpers.wait_for_app(page)
+    (village,) = _query(page)["village"]
+    assert village in tooltip_text, (village, tooltip_text)
+    tags = helpers.sidebar_villages(page)
+    assert len(tags) == 1 and tags[0].endswith(village), tags
+    # The clicked village is outlined as selected and the map redrawn without an error.
+    assert helpers.map_shapes(helpers.map_frame(page))["polygons"] == 26
+    _assert_clean(page, base_url)
+
+
+# --- 8. a deep link on a fresh server ----------------------------------------------------------
+
+
+def test_deep_link_on_a_fresh_server(page, browser, base_url, streamlit_server, demo_url):
+    fresh = streamlit_server(demo_url)
+    helpers.open_view(page, fresh, "hazards", STAFF)  # the server's very first session
+    assert urlsplit(page.url).path == "/hazards"
+    assert page.title() == TITLE
+    assert page.locator(f"{SIDEBAR} [data-testid='stMultiSelect']").count() >= 1, "no filter bar"
+    assert page.locator(f"{SIDEBAR} [data-testid='stSelectbox']").count() == 1
+    nav = page.locator("[data-testid='stSidebarNav']").inner_text()
+    assert all(label in nav for label in NAV_ZH), nav
+    assert "隐患清单" in page.locator("[data-testid='stMain']").inner_text()
+    helpers.map_frame(page)
+    _assert_clean(page, fresh, "hazards")
+    deep = helpers.metrics(page)
+    helpers.tall_screenshot(page, "views-hazards-fresh-server")
+
+    routed_context = browser.new_context(viewport=page.viewport_size, locale="zh-CN")
+    try:
+        routed = routed_context.new_page()
+        routed.goto(base_url)
+        helpers.wait_for_app(routed)
+        helpers.sign_in_if_asked(routed, *STAFF)
+        routed.locator("[data-testid='stSidebarNav']").get_by_text("风险隐患").click()
+        routed.wait_for_function("() => location.pathname === '/hazards'")
+        helpers.wait_for_app(routed)
+        assert helpers.metrics(routed) == deep
+    finally:
+        routed_context.close()
+
+
+# --- 9. personal data is masked in the browser -------------------------------------------------
+
+
+def test_population_shows_no_clear_id_number(page, demo_url, base_url):
+    received: list[bytes] = []
+    page.on(
+        "websocket",
+        lambda ws: ws.on(
+            "framereceived",
+            lambda payload: received.append(payload if isinstance(payload, bytes) else payload.encode()),
+        ),
+    )
+    helpers.open_view(page, base_url, "population", STAFF)
+    with get_engine(demo_url).connect() as conn:
+        ids = [row[0] for row in conn.execute(select(PopulationStay.id_number)) if row[0]]
+    assert len(ids) > 100
+
+    # The tables draw on a canvas; their accessible copy in the DOM exists once they are in view.
+    tables = page.locator("[data-testid='stMain'] [data-testid='stDataFrame']")
+    assert tables.count() >= 2
+    shown = [table for table in tables.all() if table.is_visible()]  # the others are in hidden tabs
+    for table in shown:
+        table.scroll_into_view_if_needed()
+    shown[0].scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    html = page.content()
+    assert not [i for i in ids if i in html][:5], "a clear ID number is in the page"
+    assert helpers.digits_masked(html), "no masked ID number in the page"
+    # Nor in anything the server sent (the tables travel as Arrow bytes over the websocket).
+    sent = b"".join(received)
+    assert len(sent) > 10_000
+    assert not [i for i in ids if i.encode() in sent][:5], "a clear ID number was sent to the browser"
+    assert re.search(rb"\d{4}\*{6,}[\dX]{4}", sent)
+    _assert_clean(page, base_url, "population")
