@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import Engine, case, distinct, func, insert, inspect, select
+from sqlalchemy import Column, Engine, case, distinct, func, insert, inspect, select
 
 from data_access import demo, idcard
 from data_access.demo_town import yoy_pair
@@ -460,7 +460,10 @@ def test_city_code_path_at_a_tiny_fraction_and_other_seeds(engine):
     for model in (*DEMO_TABLES, HazardHistory):
         table = model.__table__
         indexes = {i["name"] for i in reflected.get_indexes(table.name) if not i["unique"]}
-        assert indexes == {i.name for i in table.indexes}, table.name
+        # SQLite's reflection skips indexes on expressions (with a warning); PostgreSQL's does not.
+        expected = {i.name for i in table.indexes
+                    if engine.dialect.name == "postgresql" or all(isinstance(e, Column) for e in i.expressions)}
+        assert indexes == expected, table.name
         foreign_keys = {f["name"] for f in reflected.get_foreign_keys(table.name)}
         assert foreign_keys == {c.name for c in table.foreign_key_constraints}, table.name
     # New records after the demo get fresh ids (PostgreSQL sequences moved past the demo's).
