@@ -113,14 +113,12 @@ def hazard_list(
     filters: Filters,
     today: dt.date,
     *,
-    statuses: tuple[str, ...] = HAZARD_OPEN_STATUSES,
-    levels: tuple[str, ...] = (),
-    responsible: str | None = None,
     limit: int = MAX_EXPORT_ROWS,
+    **narrow,
 ) -> tuple[pd.DataFrame, int]:
-    """worst_first's list with each item's latest instruction (instruction, instruction_at), masked."""
-    df, total = hazards.worst_first(conn, filters, today, statuses=statuses, levels=levels,
-                                    responsible=responsible, limit=limit)
+    """worst_first's list (`narrow`: its statuses, levels and responsible) with each item's latest
+    instruction (instruction, instruction_at), masked."""
+    df, total = hazards.worst_first(conn, filters, today, limit=limit, **narrow)
     latest = latest_instructions(conn, df["id"].tolist())
     df["instruction"] = [latest[i]["text"] if i in latest else None for i in df["id"]]
     df["instruction_at"] = [latest[i]["at"] if i in latest else None for i in df["id"]]
@@ -132,20 +130,18 @@ def hazards_xlsx(
     actor: str,
     filters: Filters,
     today: dt.date,
-    *,
-    statuses: tuple[str, ...] = HAZARD_OPEN_STATUSES,
-    levels: tuple[str, ...] = (),
-    responsible: str | None = None,
+    **narrow,
 ) -> bytes:
-    """The filtered hazard list, worst first, as an .xlsx file (bytes), and its audit row.
+    """The filtered hazard list, worst first (`narrow` as hazards.worst_first takes it), as an
+    .xlsx file (bytes), and its audit row.
 
     Sheet 风险隐患: Chinese headers in a frozen first row, one row per hazard (at most
     MAX_EXPORT_ROWS), names masked, dates as Excel dates. Sheet 说明: filter, time, who.
     """
     filters = resolve(conn, filters)
-    description = describe_filters(filters, statuses=statuses, levels=levels, responsible=responsible)
+    description = describe_filters(filters, **narrow)
     record_export(conn, actor, "风险隐患清单 (xlsx)", description)
-    df, total = hazard_list(conn, filters, today, statuses=statuses, levels=levels, responsible=responsible)
+    df, total = hazard_list(conn, filters, today, **narrow)
     return hazards_workbook(df, total=total, description=description, exported_by=actor,
                             exported_at=local_now(), demo=areas.has_demo_records(conn))
 

@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field, replace
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, ColumnElement, select, true
+from sqlalchemy import ColumnElement, Connection, select, true
 
 from . import settings
 from .models import Grid, Village

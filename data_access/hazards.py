@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-from sqlalchemy import Connection, case, func, literal, select
+from sqlalchemy import Connection, case, func, literal, select, union_all
 
 from . import summaries
 from .filters import Filters, category_clause, in_period, place_clause, resolve
@@ -233,23 +233,20 @@ def new_vs_resolved(conn: Connection, filters: Filters, unit: str = "week") -> p
             .order_by(bucket)
         )
         return to_dates(frame(conn, stmt), "bucket")
-    found_bucket = day_bucket(conn, Hazard.found_at, unit).label("bucket")
-    resolved_bucket = day_bucket(conn, Hazard.resolved_at, unit).label("bucket")
-    found = frame(
-        conn,
-        select(found_bucket, func.count().label("found"))
-        .where(_place(filters) & in_period(Hazard.found_at, filters.period))
-        .group_by(found_bucket),
+    # One row per event (found or resolved in the period), then counted per bucket.
+    events = union_all(
+        select(day_bucket(conn, Hazard.found_at, unit).label("bucket"), literal(1).label("found"),
+               literal(0).label("resolved"))
+        .where(_place(filters) & in_period(Hazard.found_at, filters.period)),
+        select(day_bucket(conn, Hazard.resolved_at, unit), literal(0), literal(1))
+        .where(_place(filters) & in_period(Hazard.resolved_at, filters.period)),
+    ).subquery()
+    stmt = (
+        select(events.c.bucket, func.sum(events.c.found).label("found"), func.sum(events.c.resolved).label("resolved"))
+        .group_by(events.c.bucket)
+        .order_by(events.c.bucket)
     )
-    resolved = frame(
-        conn,
-        select(resolved_bucket, func.count().label("resolved"))
-        .where(_place(filters) & in_period(Hazard.resolved_at, filters.period))
-        .group_by(resolved_bucket),
-    )
-    merged = found.merge(resolved, on="bucket", how="outer").fillna(0)
-    merged[["found", "resolved"]] = merged[["found", "resolved"]].astype(int)
-    return to_dates(merged, "bucket").sort_values("bucket", ignore_index=True)
+    return to_dates(frame(conn, stmt), "bucket")
 
 
 def by_village(conn: Connection, filters: Filters) -> pd.DataFrame:

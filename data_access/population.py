@@ -186,20 +186,7 @@ def _house_residents(ref: dt.date, filters: Filters | None = None):
 
 def _overcrowded_stmt(filters: Filters, ref: dt.date):
     counts = _house_residents(ref, filters)
-    return (
-        select(
-            House.source_id.label("house_id"),
-            Village.name.label("village"),
-            House.address,
-            House.landlord,
-            House.landlord_phone,
-            House.capacity,
-            counts.c.residents,
-        )
-        .join(counts, counts.c.house_id == House.id)
-        .join(Village, Village.id == House.village_id)
-        .where(place_clause(filters, House.village_id) & (counts.c.residents > House.capacity))
-    )
+    return _house_rows(counts).where(place_clause(filters, House.village_id) & (counts.c.residents > House.capacity))
 
 
 def anomaly_counts(conn: Connection, filters: Filters, today: dt.date) -> dict[str, int]:
@@ -461,17 +448,7 @@ def by_house(conn: Connection, filters: Filters, today: dt.date) -> pd.DataFrame
         return frame(conn, stmt.order_by(*order).limit(LIST_LIMIT))
     counts = _house_residents(_ref(filters, today), filters)
     stmt = (
-        select(
-            House.source_id.label("house_id"),
-            Village.name.label("village"),
-            House.address,
-            House.landlord,
-            House.landlord_phone,
-            House.capacity,
-            counts.c.residents,
-        )
-        .join(counts, counts.c.house_id == House.id)
-        .join(Village, Village.id == House.village_id)
+        _house_rows(counts)
         .where(place_clause(filters, House.village_id))
         .order_by(counts.c.residents.desc(), House.source_id)
         .limit(LIST_LIMIT)

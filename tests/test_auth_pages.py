@@ -25,7 +25,15 @@ from streamlit.testing.v1.element_tree import Dataframe
 from data_access import accounts, demo, exports
 from data_access.db import get_engine
 from data_access.filters import local_now, local_today
-from data_access.models import HAZARD_OPEN_STATUSES, AuditEntry, Hazard, HazardHistory, House, PopulationStay, User
+from data_access.models import (
+    HAZARD_OPEN_STATUSES,
+    AuditEntry,
+    Hazard,
+    HazardHistory,
+    House,
+    PopulationStay,
+    User,
+)
 from ui import auth, shell
 
 from .factories import signed_in

@@ -1,8 +1,7 @@
 """The README keeps up with the code: every setting is documented, every label translated."""
 
-from pathlib import Path
-
 import tomllib
+from pathlib import Path
 
 from data_access.settings import SETTINGS
 

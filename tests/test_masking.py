@@ -8,7 +8,13 @@ import pandas as pd
 import pytest
 
 from data_access.masking import (
-    PERSONAL_COLUMNS, mask_frame, mask_history, mask_id, mask_name, mask_phone, mask_record,
+    PERSONAL_COLUMNS,
+    mask_frame,
+    mask_history,
+    mask_id,
+    mask_name,
+    mask_phone,
+    mask_record,
 )
 
 

@@ -13,7 +13,7 @@ import datetime as dt
 import streamlit as st
 
 from data_access import areas
-from data_access.filters import Filters, Period, local_today
+from data_access.filters import Filters, Period, local_today, resolve
 
 from . import data
 from .i18n import DEFAULT_LANGUAGE, LANGUAGES, t, tv
@@ -151,7 +151,8 @@ def render(view: str, category_options: tuple[str, ...] = (), *, show: bool = Tr
         categories=categories,
     )
     _write_url(filters, preset, categories)
-    return filters, messages
+    # Names to ids once per run, so that no query of the page looks them up again.
+    return data.query(resolve, filters), messages
 
 
 def _category_key(view: str) -> str:

@@ -139,6 +139,51 @@ def _wait_healthy(server: StreamlitServer, timeout_s: float) -> None:
     raise RuntimeError(f"streamlit not healthy after {timeout_s:.0f} s:\n{server.log()}")
 
 
+def start_streamlit(
+    database_url: str,
+    log_path: Path,
+    *,
+    extra_env: Mapping[str, str] | None = None,
+    app: str | os.PathLike = "app.py",
+    cwd: str | os.PathLike = PROJECT_ROOT,
+    timeout_s: float = SERVER_START_TIMEOUT_S,
+) -> StreamlitServer:
+    """`streamlit run app` on a free port with DATABASE_URL set and the project root on
+    PYTHONPATH, logging to `log_path`; waits up to `timeout_s` for /_stcore/health (0: not at all)."""
+    env = dict(os.environ)
+    env["DATABASE_URL"] = database_url
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(extra_env or {})
+    port = _free_port()
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(app),
+        "--server.headless", "true",
+        "--server.address", "127.0.0.1",
+        "--server.port", str(port),
+        "--server.fileWatcherType", "none",
+        "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(
+            command,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so teardown stops all of it
+        )
+    server = StreamlitServer(process, f"http://127.0.0.1:{port}", log_path)
+    if timeout_s:
+        try:
+            _wait_healthy(server, timeout_s)
+        except RuntimeError:
+            server.stop()
+            raise
+    return server
+
+
 @pytest.fixture
 def streamlit_server(request, tmp_path_factory) -> Iterator[Callable[..., str]]:
     """Factory: `streamlit_server(database_url, *, extra_env=None, app="app.py", cwd=None)` -> base URL.
@@ -159,32 +204,8 @@ def streamlit_server(request, tmp_path_factory) -> Iterator[Callable[..., str]]:
         workdir = Path(cwd) if cwd is not None else PROJECT_ROOT
         if not (workdir / app).is_file():
             pytest.fail(f"no Streamlit app at {workdir / app}", pytrace=False)
-        port = _free_port()
-        env = dict(os.environ)
-        env["DATABASE_URL"] = database_url
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
-        env["PYTHONUNBUFFERED"] = "1"
-        env.update(extra_env or {})
-        log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
-        command = [
-            sys.executable, "-m", "streamlit", "run", str(app),
-            "--server.headless", "true",
-            "--server.address", "127.0.0.1",
-            "--server.port", str(port),
-            "--server.fileWatcherType", "none",
-            "--browser.gatherUsageStats", "false",
-        ]  # fmt: skip
-        with log_path.open("wb") as log_file:
-            process = subprocess.Popen(
-                command,
-                cwd=workdir,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own process group, so teardown stops all of it
-            )
-        server = StreamlitServer(process, f"http://127.0.0.1:{port}", log_path)
+        server = start_streamlit(database_url, tmp_path_factory.mktemp("streamlit") / "server.log",
+                                 extra_env=extra_env, app=app, cwd=workdir, timeout_s=0)
         servers.append(server)
         try:
             _wait_healthy(server, timeout_s)

@@ -3,10 +3,7 @@ the map iframe, console errors that are not the app's, and tall screenshots."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -15,12 +12,8 @@ from typing import Any
 
 from .conftest import (
     ARTIFACTS_DIR,
-    PROJECT_ROOT,
-    SERVER_START_TIMEOUT_S,
     TILE_HOSTS,
-    StreamlitServer,
-    _free_port,
-    _wait_healthy,
+    start_streamlit,
     wait_for_app,
 )
 
@@ -64,36 +57,10 @@ _CLICKABLE_VILLAGES_JS = """
 def module_server(
     database_url: str, tmp_dir: Path, name: str, *, extra_env: Mapping[str, str] | None = None
 ) -> Iterator[str]:
-    """Like conftest's `streamlit_server`, but for a `with` around a whole module: the same
-    command and environment; the log is copied to test-artifacts/logs/<name>.log at the end."""
-    port = _free_port()
-    env = dict(os.environ)
-    env["DATABASE_URL"] = database_url
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
-    env["PYTHONUNBUFFERED"] = "1"
-    env.update(extra_env or {})
-    log_path = tmp_dir / "server.log"
-    command = [
-        sys.executable, "-m", "streamlit", "run", "app.py",
-        "--server.headless", "true",
-        "--server.address", "127.0.0.1",
-        "--server.port", str(port),
-        "--server.fileWatcherType", "none",
-        "--browser.gatherUsageStats", "false",
-    ]  # fmt: skip
-    with log_path.open("wb") as log_file:
-        process = subprocess.Popen(
-            command,
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    server = StreamlitServer(process, f"http://127.0.0.1:{port}", log_path)
+    """Like conftest's `streamlit_server`, but for a `with` around a whole module; the log is
+    copied to test-artifacts/logs/<name>.log at the end."""
+    server = start_streamlit(database_url, tmp_dir / "server.log", extra_env=extra_env)
     try:
-        _wait_healthy(server, SERVER_START_TIMEOUT_S)
         yield server.base_url
     finally:
         server.stop()
