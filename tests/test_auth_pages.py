@@ -1,4 +1,5 @@
-"""Sign-in and roles through the pages, with AppTest on a real (SQLite) demo database.
+"""Sign-in and roles through the pages, with AppTest on a real (SQLite) demo database; a leader's
+whole meeting (worst first, an instruction, a status change, the briefing) on SQLite and PostgreSQL.
 
 Signed out, every view is the sign-in form. A viewer sees aggregates and no record; staff see
 masked lists, import and export; a leader acts on an item and sees one record in clear (logged);
@@ -26,6 +27,7 @@ from data_access import accounts, demo, exports
 from data_access.db import get_engine
 from data_access.filters import local_now, local_today
 from data_access.models import (
+    HAZARD_LEVELS,
     HAZARD_OPEN_STATUSES,
     AuditEntry,
     Hazard,
@@ -482,3 +484,40 @@ def test_exports_count_once_per_press(monkeypatch, demo_url):
     at.run()
     with _engine(demo_url).connect() as conn:
         assert conn.execute(select(func.count()).select_from(AuditEntry)).scalar_one() == before
+
+
+# --- the whole meeting, on each engine ----------------------------------------------------------------
+
+
+def test_a_leader_goes_through_the_worst_items_acts_and_takes_the_briefing(monkeypatch, databases, backend):
+    engine = databases.new_engine(backend)
+    demo.generate(engine, as_of=TODAY)
+    url = engine.url.render_as_string(hide_password=False)
+
+    review = open_view(monkeypatch, url, "review", "leader")
+    listed = review.dataframe[0].value
+    assert listed["预警"].iloc[0] == "红色（已逾期）", "overdue first"
+    hazard_id = review.selectbox(key="review_pick").value  # the first listed item is the one offered
+    with engine.connect() as conn:
+        overdue = conn.execute(select(Hazard.id, Hazard.level, Hazard.deadline).where(
+            Hazard.status.in_(HAZARD_OPEN_STATUSES) & (Hazard.deadline < TODAY))).all()
+    worst_level = min(HAZARD_LEVELS.index(level) for _, level, _ in overdue)
+    first = next(row for row in overdue if row.id == hazard_id)
+    assert HAZARD_LEVELS.index(first.level) == worst_level, "then the highest level"
+    assert first.deadline == min(d for _, level, d in overdue if HAZARD_LEVELS.index(level) == worst_level)
+
+    item = open_view(monkeypatch, url, "hazard", "leader", id=str(hazard_id))
+    key = f"hazard_{hazard_id}_"
+    item.text_area(key=key + "instruction").input("周五前完成整改，片长现场督办")
+    button(item, "提交批示").click().run()
+    review = open_view(monkeypatch, url, "review", "leader")
+    review.button(key="export_briefing").click().run()
+    pdf, html = review.session_state["_export_briefing"][1]
+    assert pdf.startswith(b"%PDF") and "周五前完成整改，片长现场督办" in html, "the item with its latest instruction"
+
+    next_status = item.selectbox(key=key + "status").options[0]  # the next step along the workflow
+    button(item, "变更状态").click().run()
+    assert not item.exception and "状态已保存。" in [s.value for s in item.success]
+    assert history_kinds(url, hazard_id)[-2:] == [("instruction", "leader"), ("status", "leader")]
+    with engine.connect() as conn:
+        assert conn.execute(select(Hazard.status).where(Hazard.id == hazard_id)).scalar_one() == next_status

@@ -307,8 +307,11 @@ def facts(pairs: Sequence[tuple[str, object]]) -> None:
     st.markdown("\n".join(lines))
 
 
-def point_map(key: str, points: pd.DataFrame, *, zoom: int = 16, height: int = 300) -> None:
-    """A small map around one or a few hazards (hazards.map_points' columns); no clicks, no reruns."""
+def point_map(key: str, points: pd.DataFrame, *, village: str | None = None, zoom: int = 16,
+              height: int = 300) -> None:
+    """A small map of one or a few hazards (hazards.map_points' columns) among the village
+    outlines, fitted to `village` (drawn thick) so that it says where even with no basemap
+    tiles, else `zoom` around the first point; no clicks, no reruns."""
     located = points.dropna(subset=["lat", "lon"])
     if located.empty:
         st.caption(t("no_coordinates"))
@@ -320,6 +323,10 @@ def point_map(key: str, points: pd.DataFrame, *, zoom: int = 16, height: int = 3
     except ValueError:  # a mistyped BASEMAP setting
         st.warning(t("map_unavailable"), icon="🗺️")
         return
+    boundaries, selected = query(areas.boundaries), (village,) if village else ()
+    maps.village_layer(m, boundaries, None, measure_label="", selected=selected, basemap=basemap)
+    if village:
+        maps.fit(m, boundaries, selected, basemap=basemap)
     maps.hazard_layer(m, located, basemap=basemap, translate=tv,
                       labels={"title": t("title"), "level": t("level"), "status": t("status"),
                               "layer": t("hazards")})

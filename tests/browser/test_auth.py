@@ -16,6 +16,7 @@ from data_access.filters import local_today
 from data_access.models import House, PopulationStay
 
 from .conftest import wait_for_app
+from .helpers import map_frame, map_shapes
 
 pytestmark = pytest.mark.browser
 
@@ -139,3 +140,20 @@ def test_the_wall_screen_needs_no_sign_in_and_shows_no_person(streamlit_server, 
         wait_for_app(page)
         assert page.get_by_label("密码").count() == 0, "no sign-in on the wall"
         assert not leaked(people, html_of_everything(page), received)[:5], view
+
+
+def test_a_leader_opens_the_worst_item_and_its_map_says_where_without_tiles(streamlit_server, page, demo_url):
+    base_url = streamlit_server(demo_url, extra_env=ENV)
+    page.open_app(base_url, "/review")
+    sign_in(page, "leader")
+    page.get_by_role("link", name="打开").click()
+    page.get_by_text("处置经过", exact=True).wait_for(timeout=60_000)
+    wait_for_app(page)
+    assert "id=" in page.url
+    shapes = map_shapes(map_frame(page))
+    assert shapes["circles"] == 1, "the item itself"
+    assert shapes["polygons"] >= 26, "inside the village outlines, drawn with no basemap"
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert page.get_by_role("button", name="提交批示").count() == 1
+    page.screenshot_to("auth-leader-item")
+    page.assert_no_external_requests(allow_tile_hosts=False)
