@@ -9,18 +9,23 @@ For each engine it builds the city demo (about 300 villages, 2,000,000 alerts, 1
 database already holds it, then measures for every view, for one village and for the whole
 area, with the default filter (this year to the data's last day, which is 'today'):
 
-  cold   a new engine (new connection pool, SQLAlchemy's statement cache empty) running every
-         query the view asks for on its first render, through data_access, as ui/data.query
-         would on a cache miss. SQLite's file stays in the OS page cache (it cannot be dropped
-         here); PostgreSQL's server keeps its shared buffers.
-  warm   the same on an engine that has run them before ("sql"), and through ui/data.query's
-         cache ("app": a cache hit, what a user sees within CACHE_TTL_S).
+  first  a new engine (new connection pool, SQLAlchemy's compiled-statement cache empty)
+         running every query the view asks for on its first render, through data_access:
+         the first request after the server starts.
+  cold   the same on the running app's engine (its pool and compiled statements kept, as
+         they are for the life of the server), with nothing in the app's data cache: what a
+         user waits for on a new filter or after CACHE_TTL_S.
+  warm   the same through ui/data.query's cache: a hit, what a user sees within CACHE_TTL_S.
+         SQLite's file stays in the OS page cache throughout (it cannot be dropped here);
+         PostgreSQL's server keeps its shared buffers.
   naive  the common Streamlit way: each table the view needs read whole with pd.read_sql,
          then filtered and aggregated in pandas (the main figures, not every list).
   floor  the same figures by one hand-written SQL statement each, on the same database and
          indexes, run as the app runs SQL (SQLAlchemy connection, rows into a DataFrame), so
-         that ours ÷ floor compares the SQL; "driver" is the same statements on the driver's
-         own cursor with no SQLAlchemy and no pandas (warm), the lowest possible figure.
+         that ours ÷ floor compares the SQL: cold against the floor on a connection that has
+         run it before, first against the floor on a new engine. "driver" is the same
+         statements on the driver's own cursor with no SQLAlchemy and no pandas: the lowest
+         possible figure, shown for reference.
   map    the size of each map's HTML (ui.maps builders, as the view draws it).
   browser  seconds from opening a view (sidebar link) until Streamlit has run it and shows no
          skeleton, in headless Chromium on `streamlit run app.py` (signed in as 'staff').
@@ -132,7 +137,7 @@ def run_calls(conn, calls) -> None:
         function(conn, *args)
 
 
-def cold_ms(url: str, calls) -> float:
+def first_ms(url: str, calls) -> float:
     engine = _make_engine(url)  # a new pool and an empty statement cache
     try:
         start = time.perf_counter()
@@ -143,14 +148,14 @@ def cold_ms(url: str, calls) -> float:
         engine.dispose()
 
 
-def warm_sql_ms(engine, calls) -> float:
+def cold_ms(engine, calls) -> float:
     start = time.perf_counter()
     with engine.connect() as conn:
         run_calls(conn, calls)
     return ms_since(start)
 
 
-def warm_app_ms(calls) -> float:
+def warm_ms(calls) -> float:
     from ui.data import query  # st.cache_data outside a running app: an in-memory cache
 
     for name in list(logging.root.manager.loggerDict):  # no "missing ScriptRunContext" per call
@@ -516,7 +521,7 @@ def naive_ms(url: str, view: str, scope: Scope, today: dt.date) -> float:
                 _ = inside.groupby([(inside["lat"] * 200).round(), (inside["lon"] * 200).round()]).agg(
                     lat=("lat", "mean"), lon=("lon", "mean"), n=("id", "size")).nlargest(2000, "n")
                 ti = pd.to_datetime(inside["received_at"])
-                _ = inside.groupby([ti.dt.hour, ti.dt.weekday]).size()
+                _ = inside.groupby([ti.dt.hour, ti.dt.day_of_week]).size()
                 _ = a[a["civil_to_criminal"].astype(bool) & (t < ref + pd.Timedelta(days=1))]["received_at"].max()
                 _ = frames["terminals"].groupby("village_id")["online"].value_counts()
         if "grid_events" in frames:
@@ -777,13 +782,13 @@ class Row:
     engine: str
     view: str
     scope: str
-    cold: float = 0.0
-    warm_sql: float = 0.0
-    warm_app: float = 0.0
+    first: float = 0.0  # a new engine
+    cold: float = 0.0  # the running app's engine, nothing in the app's cache
+    warm: float = 0.0  # a hit of the app's cache
     naive: float | None = None
-    floor_cold: float = 0.0
-    floor_warm: float = 0.0
-    floor_driver: float = 0.0  # warm, on the driver's cursor
+    floor_first: float = 0.0  # the floor on a new engine
+    floor: float = 0.0  # the floor on a connection that has run it before
+    floor_driver: float = 0.0  # the floor on the driver's own cursor
     map_bytes: int | None = None
     browser: tuple[float, float] | None = None
 
@@ -816,22 +821,22 @@ def measure(db: Database, args) -> list[Row]:
             ctx = {"today": today, "now": now, "hotspot_cells": hotspot_n > alerts.MAX_MAP_FEATURES}
             statements = floor_statements(view, scope, dialect, ctx)
             params = floor_params(dialect, scope, today, now)
-            cold, warm, app, f_cold, f_warm, f_driver = [], [], [], [], [], []
-            run_calls_on = get_engine(db.url)
-            warm_sql_ms(run_calls_on, calls)  # the engine's statement cache and pool, filled once
+            first, cold, f_first, f_warm, f_driver = [], [], [], [], []
+            app_engine = get_engine(db.url)
+            cold_ms(app_engine, calls)  # the engine's compiled statements and pool, filled once
             for _ in range(args.runs):
-                cold.append(cold_ms(db.url, calls))
-                warm.append(warm_sql_ms(run_calls_on, calls))
-                raw_engine = _make_engine(db.url)
-                with raw_engine.connect() as conn:
-                    f_cold.append(floor_ms(conn, statements, params))
+                first.append(first_ms(db.url, calls))
+                cold.append(cold_ms(app_engine, calls))
+                floor_engine = _make_engine(db.url)
+                with floor_engine.connect() as conn:
+                    f_first.append(floor_ms(conn, statements, params))
                     f_warm.append(floor_ms(conn, statements, params))
                     f_driver.append(driver_floor_ms(conn, statements, params))
-                raw_engine.dispose()
-            warm_app_ms(calls)  # fills the app's cache
-            app = [warm_app_ms(calls) for _ in range(args.runs)]
-            row.cold, row.warm_sql, row.warm_app = median(cold), median(warm), median(app)
-            row.floor_cold, row.floor_warm, row.floor_driver = median(f_cold), median(f_warm), median(f_driver)
+                floor_engine.dispose()
+            warm_ms(calls)  # fills the app's cache
+            row.first, row.cold = median(first), median(cold)
+            row.warm = median([warm_ms(calls) for _ in range(args.runs)])
+            row.floor_first, row.floor, row.floor_driver = median(f_first), median(f_warm), median(f_driver)
             if args.naive:
                 row.naive = median([naive_ms(db.url, view, scope, today) for _ in range(args.naive_runs)])
             row.map_bytes = map_bytes(engine, view, scope, today)
@@ -848,8 +853,8 @@ def measure(db: Database, args) -> list[Row]:
     return rows
 
 
-HEADER = (f"{'engine':<10} {'view':<10} {'scope':<8} {'cold ms':>8} {'warm sql':>9} {'warm app':>9} {'naive ms':>9} "
-          f"{'naive/cold':>10} {'floor c/w':>11} {'cold/floor':>10} {'warm/floor':>10} {'driver':>7} {'map KB':>7} "
+HEADER = (f"{'engine':<10} {'view':<10} {'scope':<8} {'first':>6} {'cold':>6} {'warm':>6} {'naive':>7} "
+          f"{'naive/cold':>10} {'floor f/c':>10} {'first/floor':>11} {'cold/floor':>10} {'driver':>7} {'map KB':>7} "
           f"{'browser s':>10}")
 
 
@@ -857,76 +862,68 @@ def _ratio(a: float | None, b: float | None) -> str:
     return "—" if not a or not b else f"{a / b:.1f}×"
 
 
+def _browser(r: Row, sep: str = "/") -> str:
+    return "—" if r.browser is None else f"{r.browser[0]:.1f}{sep}{r.browser[1]:.1f}"
+
+
 def format_row(r: Row) -> str:
     naive = "—" if r.naive is None else f"{r.naive:,.0f}"
-    browser = "—" if r.browser is None else f"{r.browser[0]:.1f}/{r.browser[1]:.1f}"
     kb = "—" if r.map_bytes is None else f"{r.map_bytes / 1024:,.0f}"
-    return (f"{r.engine:<10} {r.view:<10} {r.scope:<8} {r.cold:>8.0f} {r.warm_sql:>9.0f} {r.warm_app:>9.1f} {naive:>9} "
-            f"{_ratio(r.naive, r.cold):>10} {f'{r.floor_cold:.0f}/{r.floor_warm:.0f}':>11} "
-            f"{_ratio(r.cold, r.floor_cold):>10} {_ratio(r.warm_sql, r.floor_warm):>10} {r.floor_driver:>7.1f} {kb:>7} "
-            f"{browser:>10}")
+    return (f"{r.engine:<10} {r.view:<10} {r.scope:<8} {r.first:>6.0f} {r.cold:>6.1f} {r.warm:>6.1f} {naive:>7} "
+            f"{_ratio(r.naive, r.cold):>10} {f'{r.floor_first:.0f}/{r.floor:.1f}':>10} "
+            f"{_ratio(r.first, r.floor_first):>11} {_ratio(r.cold, r.floor):>10} {r.floor_driver:>7.1f} {kb:>7} "
+            f"{_browser(r):>10}")
 
 
 def verdicts(rows: list[Row], databases: list[Database]) -> list[str]:
+    """One PASS/FAIL line per goal, naming the worst row."""
     out = []
 
-    def check(label: str, ok: bool, detail: str) -> None:
-        out.append(f"{'PASS' if ok else 'FAIL'}  {label}: {detail}")
+    def check(label: str, rows_with: list[Row], value, goal: float, higher_is_better: bool, fmt: str) -> None:
+        if not rows_with:
+            return
+        worst = (min if higher_is_better else max)(rows_with, key=value)
+        ok = value(worst) >= goal if higher_is_better else value(worst) <= goal
+        out.append(f"{'PASS' if ok else 'FAIL'}  {label}: worst {fmt.format(value(worst))} "
+                   f"({worst.engine} {worst.view} {worst.scope})")
 
-    worst = max(rows, key=lambda r: r.cold)
-    check(f"cold ≤ {GOAL_COLD_MS} ms", worst.cold <= GOAL_COLD_MS, f"worst {worst.cold:.0f} ms ({worst.engine} {worst.view} {worst.scope})")
-    worst = max(rows, key=lambda r: r.warm_app)
-    check(f"warm ≤ {GOAL_WARM_MS} ms (app cache)", worst.warm_app <= GOAL_WARM_MS, f"worst {worst.warm_app:.1f} ms")
-    worst = max(rows, key=lambda r: r.warm_sql)
-    check(f"warm SQL, no app cache ≤ {GOAL_WARM_MS} ms", worst.warm_sql <= GOAL_WARM_MS,
-          f"worst {worst.warm_sql:.0f} ms ({worst.engine} {worst.view} {worst.scope})")
-    with_naive = [r for r in rows if r.naive]
-    if with_naive:
-        worst = min(with_naive, key=lambda r: r.naive / r.cold)
-        check(f"≥ {GOAL_NAIVE_X}× the naive peer", worst.naive / worst.cold >= GOAL_NAIVE_X,
-              f"least {worst.naive / worst.cold:.0f}× ({worst.engine} {worst.view} {worst.scope})")
-    worst = max(rows, key=lambda r: r.warm_sql / r.floor_warm)
-    check(f"within {GOAL_FLOOR_X}× the floor (warm)", worst.warm_sql / worst.floor_warm <= GOAL_FLOOR_X,
-          f"worst {worst.warm_sql / worst.floor_warm:.1f}× ({worst.engine} {worst.view} {worst.scope})")
-    worst = max(rows, key=lambda r: r.cold / r.floor_cold)
-    check(f"within {GOAL_FLOOR_X}× the floor (cold)", worst.cold / worst.floor_cold <= GOAL_FLOOR_X,
-          f"worst {worst.cold / worst.floor_cold:.1f}× ({worst.engine} {worst.view} {worst.scope})")
-    maps = [r for r in rows if r.map_bytes]
-    if maps:
-        worst = max(maps, key=lambda r: r.map_bytes)
-        check("map HTML ≤ 1 MB", worst.map_bytes <= GOAL_MAP_BYTES, f"largest {worst.map_bytes:,} bytes ({worst.view})")
-    shown = [r for r in rows if r.browser]
-    if shown:
-        worst = max(shown, key=lambda r: r.browser[0])
-        check(f"browser ≤ {GOAL_BROWSER_S:.0f} s", worst.browser[0] <= GOAL_BROWSER_S,
-              f"slowest {worst.browser[0]:.1f} s ({worst.engine} {worst.view} {worst.scope})")
+    check(f"cold ≤ {GOAL_COLD_MS} ms", rows, lambda r: r.cold, GOAL_COLD_MS, False, "{:.0f} ms")
+    check(f"first request after a start ≤ {GOAL_COLD_MS} ms", rows, lambda r: r.first, GOAL_COLD_MS, False, "{:.0f} ms")
+    check(f"warm ≤ {GOAL_WARM_MS} ms", rows, lambda r: r.warm, GOAL_WARM_MS, False, "{:.1f} ms")
+    check(f"≥ {GOAL_NAIVE_X}× faster than the naive peer (cold)", [r for r in rows if r.naive],
+          lambda r: r.naive / r.cold, GOAL_NAIVE_X, True, "{:.0f}×")
+    check(f"within {GOAL_FLOOR_X}× the floor (cold)", rows, lambda r: r.cold / r.floor, GOAL_FLOOR_X, False, "{:.1f}×")
+    check("map HTML ≤ 1 MB", [r for r in rows if r.map_bytes], lambda r: r.map_bytes, GOAL_MAP_BYTES, False,
+          "{:,} bytes")
+    check(f"browser ≤ {GOAL_BROWSER_S:.0f} s", [r for r in rows if r.browser], lambda r: r.browser[0],
+          GOAL_BROWSER_S, False, "{:.1f} s")
     for db in databases:
         if db.build_s is not None:
-            check(f"demo --scale city ≤ {GOAL_DEMO_S} s ({db.label})", db.build_s <= GOAL_DEMO_S, f"{db.build_s:.0f} s")
+            ok = db.build_s <= GOAL_DEMO_S
+            out.append(f"{'PASS' if ok else 'FAIL'}  demo --scale city ≤ {GOAL_DEMO_S} s ({db.label}): {db.build_s:.0f} s")
     return out
 
 
 def markdown(rows: list[Row], checks: list[str], command: str, databases: list[Database]) -> str:
     lines = [
-        "| engine | view | scope | cold ms | warm ms (SQL / app cache) | naive ms | naive ÷ cold | floor ms (cold / warm) "
-        "| ours ÷ floor (cold / warm) | driver floor ms | map KB | browser s (1st / 2nd) |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| engine | view | scope | first ms | cold ms | warm ms | naive ms | naive ÷ cold | floor ms (first / cold) "
+        "| ours ÷ floor (first / cold) | driver floor ms | map KB | browser s (1st / 2nd) |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         naive = "—" if r.naive is None else f"{r.naive:,.0f}"
         kb = "—" if r.map_bytes is None else f"{r.map_bytes / 1024:,.0f}"
-        browser = "—" if r.browser is None else f"{r.browser[0]:.1f} / {r.browser[1]:.1f}"
-        lines.append(f"| {r.engine} | {r.view} | {r.scope} | {r.cold:.0f} | {r.warm_sql:.0f} / {r.warm_app:.1f} | {naive} "
-                     f"| {_ratio(r.naive, r.cold)} | {r.floor_cold:.0f} / {r.floor_warm:.0f} "
-                     f"| {_ratio(r.cold, r.floor_cold)} / {_ratio(r.warm_sql, r.floor_warm)} | {r.floor_driver:.1f} "
-                     f"| {kb} | {browser} |")
+        lines.append(f"| {r.engine} | {r.view} | {r.scope} | {r.first:.0f} | {r.cold:.1f} | {r.warm:.1f} | {naive} "
+                     f"| {_ratio(r.naive, r.cold)} | {r.floor_first:.0f} / {r.floor:.1f} "
+                     f"| {_ratio(r.first, r.floor_first)} / {_ratio(r.cold, r.floor)} | {r.floor_driver:.1f} "
+                     f"| {kb} | {_browser(r, ' / ')} |")
     builds = [f"{db.label} {db.build_s:.0f} s" for db in databases if db.build_s is not None]
     return "\n".join([
         "### City scale (about 300 villages: 2,000,000 alerts, 1,000,000 stays, 1,000,000 grid events, 100,000 hazards)",
         "",
         f"Measured on {dt.date.today()} with `{command}` (medians; default filter: this year to the data's last day; "
-        "'village' = one village, 'area' = no village chosen). Cold: a new connection pool; warm: the same queries "
-        "again (SQL) and a hit of the app's cache.",
+        "'village' = one village, 'area' = no village chosen). First: a new engine (the first request after a "
+        "start); cold: the running app's engine with nothing in its data cache; warm: a hit of the app's cache.",
         "",
         *lines,
         "",

@@ -190,8 +190,7 @@ def worst_first(
 
 def counts_by(conn: Connection, filters: Filters, dimension: str) -> pd.DataFrame:
     """Hazards found in the period per category, level or village: <dimension>, found, open."""
-    columns = {"category": Hazard.category, "level": Hazard.level, "village": Village.name}
-    if dimension not in columns:
+    if dimension not in ("category", "level", "village"):
         raise ValueError(f"unknown dimension {dimension!r}")
     filters = resolve(conn, filters)
     if summaries.covers(filters) and dimension != "village":
@@ -206,12 +205,24 @@ def counts_by(conn: Connection, filters: Filters, dimension: str) -> pd.DataFram
             .order_by(found.desc(), key)
         )
         return frame(conn, stmt)
-    key = columns[dimension].label(dimension)
-    stmt = select(key, func.count().label("found"), count_if(_is_open()).label("open"))
-    if dimension == "village":  # every hazard has its village: the join only names it
-        stmt = stmt.join(Village, Village.id == Hazard.village_id)
+    in_place = _place(filters) & in_period(Hazard.found_at, filters.period)
+    if dimension == "village":  # counted per village id, then named: no sort of joined rows by name
+        counts = (
+            select(Hazard.village_id, func.count().label("found"), count_if(_is_open()).label("open"))
+            .where(in_place)
+            .group_by(Hazard.village_id)
+            .subquery()
+        )
+        stmt = (
+            select(Village.name.label("village"), counts.c.found, counts.c.open)
+            .join(Village, Village.id == counts.c.village_id)
+            .order_by(counts.c.found.desc(), Village.name)
+        )
+        return frame(conn, stmt)
+    key = getattr(Hazard, dimension).label(dimension)
     stmt = (
-        stmt.where(_place(filters) & in_period(Hazard.found_at, filters.period))
+        select(key, func.count().label("found"), count_if(_is_open()).label("open"))
+        .where(in_place)
         .group_by(key)
         .order_by(func.count().desc(), key)
     )

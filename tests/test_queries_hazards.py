@@ -67,3 +67,23 @@ def test_responsible_people_of_the_place_by_name(conn):
     f.hazard(conn, ni, T(2026, 12, 5), responsible_person="钱七")  # found after the period
     assert hazards.responsible_people(conn, Filters(YEAR.period, villages=("倪宅村",))) == sorted(["李四", "赵六六"])
     assert set(hazards.responsible_people(conn, YEAR)) == {"李四", "赵六六", "王五"}
+
+
+def test_found_and_open_per_village_and_found_vs_resolved_per_week(conn):
+    ni, fh, xb = f.village(conn, "倪宅村"), f.village(conn, "凤凰村"), f.village(conn, "下柏村")
+    f.hazard(conn, ni, T(2026, 3, 2, 9))  # Monday: open
+    f.hazard(conn, ni, T(2026, 3, 4), status="已化解", resolved_at=T(2026, 3, 10))  # found and resolved
+    f.hazard(conn, fh, T(2026, 3, 8, 23, 59), status="整改中")  # Sunday: still the week of 2 March
+    f.hazard(conn, fh, T(2025, 12, 30), status="已化解", resolved_at=T(2026, 3, 3))  # found before, resolved in
+    f.hazard(conn, xb, T(2026, 12, 1))  # after the period: nowhere
+
+    df = hazards.counts_by(conn, YEAR, "village")
+    assert list(df.itertuples(index=False, name=None)) == [("倪宅村", 2, 1), ("凤凰村", 1, 1)]
+    assert hazards.counts_by(conn, Filters(YEAR.period, villages=("凤凰村",)), "village").values.tolist() == [
+        ["凤凰村", 1, 1]]
+
+    weeks = hazards.new_vs_resolved(conn, YEAR, "week")
+    assert [(d.isoformat(), found, resolved) for d, found, resolved in weeks.itertuples(index=False, name=None)] == [
+        ("2026-03-02", 3, 1), ("2026-03-09", 0, 1)]
+    one = hazards.new_vs_resolved(conn, Filters(YEAR.period, villages=("倪宅村",)), "week")
+    assert one[["found", "resolved"]].values.tolist() == [[2, 0], [0, 1]]
