@@ -92,7 +92,7 @@ def view_calls(view: str, f: Filters, resolved: Filters, today: dt.date,
     the shared frame (filter bar, names to ids, demo banner, account check, the map's outlines),
     then the page, which gets the filter `resolved` (what resolve(f) returns) as the app's does."""
     frame = [("areas.villages", areas.villages, ()),
-             ("areas.grids", areas.grids, (Filters(Period(today, today), villages=f.villages),)),
+             ("areas.grids", areas.grids, (f.villages,)),
              ("filters.resolve", resolve, (f,)),
              ("areas.has_demo_records", areas.has_demo_records, ()),
              ("accounts.active_account", accounts.active_account, (ACCOUNT[0],))]
@@ -190,7 +190,7 @@ def floor_statements(view: str, scope: Scope, dialect: str, ctx: dict) -> list[t
     common = [
         ("areas.villages", "SELECT name, work_area, town, in_micro_centre FROM villages ORDER BY town, work_area, name"),
         ("areas.grids", "SELECT v.name, g.name FROM grids g JOIN villages v ON v.id = g.village_id"
-                        + ("" if area else " WHERE g.village_id = :v") + " ORDER BY v.name, g.name"),
+                        + ("" if area else " WHERE v.name = :vname") + " ORDER BY v.name, g.name"),
         *([] if area else [("filters.resolve", "SELECT name, id FROM villages WHERE name = :vname")]),
         ("areas.has_demo_records", "SELECT EXISTS (SELECT 1 FROM villages WHERE is_demo = :t) OR EXISTS "
                                    "(SELECT 1 FROM alerts WHERE is_demo = :t)"),

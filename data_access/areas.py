@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pandas as pd
 from sqlalchemy import Connection, exists, select
 
-from .filters import Filters, resolve
 from .models import RECORD_TABLES, Grid, Village
 from .sql import frame
 
@@ -28,14 +29,13 @@ def micro_centre_villages(conn: Connection) -> list[str]:
     return list(conn.execute(stmt).scalars())
 
 
-def grids(conn: Connection, filters: Filters) -> pd.DataFrame:
-    """Grids of the filter's villages (all when none): village, grid."""
-    filters = resolve(conn, filters)
+def grids(conn: Connection, villages: Sequence[str] = ()) -> pd.DataFrame:
+    """Grids of the named villages (all when none): village, grid."""
     stmt = select(Village.name.label("village"), Grid.name.label("grid")).join(
         Village, Village.id == Grid.village_id
     )
-    if filters.village_ids is not None:
-        stmt = stmt.where(Grid.village_id.in_(filters.village_ids))
+    if villages:
+        stmt = stmt.where(Village.name.in_(villages))
     return frame(conn, stmt.order_by(Village.name, Grid.name))
 
 

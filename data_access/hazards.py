@@ -149,7 +149,6 @@ def worst_first(
     filters = resolve(conn, filters)
     ref = filters.period.reference_day(today)
     where = _listed(filters, statuses, levels, responsible)
-    total = conn.execute(select(func.count()).select_from(Hazard).where(where)).scalar_one()
     stmt = (
         select(
             Hazard.id,
@@ -185,7 +184,9 @@ def worst_first(
     df = to_dates(frame(conn, stmt), "deadline")
     # A missing deadline comes back as NaT, which is a dt.date too: test for it first.
     df["days_left"] = [None if pd.isna(d) else (d - ref).days for d in df["deadline"]]
-    return df, int(total)
+    if len(df) < limit:  # all of them: no need to count
+        return df, len(df)
+    return df, int(conn.execute(select(func.count()).select_from(Hazard).where(where)).scalar_one())
 
 
 def counts_by(conn: Connection, filters: Filters, dimension: str) -> pd.DataFrame:

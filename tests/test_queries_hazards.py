@@ -87,3 +87,13 @@ def test_found_and_open_per_village_and_found_vs_resolved_per_week(conn):
         ("2026-03-02", 3, 1), ("2026-03-09", 0, 1)]
     one = hazards.new_vs_resolved(conn, Filters(YEAR.period, villages=("倪宅村",)), "week")
     assert one[["found", "resolved"]].values.tolist() == [[2, 0], [0, 1]]
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 4])
+def test_worst_first_says_how_many_match_whatever_the_limit(conn, limit):
+    ni = f.village(conn, "倪宅村")
+    for day in (1, 2, 3):
+        f.hazard(conn, ni, T(2026, 3, day))
+    f.hazard(conn, ni, T(2026, 3, 4), status="已化解", resolved_at=T(2026, 4, 1))  # not listed
+    listed, total = hazards.worst_first(conn, YEAR, TODAY, limit=limit)
+    assert (len(listed), total) == (min(limit, 3), 3)

@@ -189,7 +189,7 @@ def _widgets(villages, view: str, category_options: tuple[str, ...], today: dt.d
                     use_container_width=True)
         right.button(t("clear_villages"), on_click=_set_villages, args=([],), use_container_width=True)
 
-        grids = data.query(areas.grids, Filters(Period(today, today), villages=tuple(st.session_state["f_villages"])))
+        grids = data.query(areas.grids, tuple(st.session_state["f_villages"]))
         grid_names = list(grids["grid"])
         if "_url_grids" in st.session_state:
             wanted = st.session_state.pop("_url_grids")
