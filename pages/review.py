@@ -29,13 +29,16 @@ widgets.warning_tiles(query(hazards.warning_counts, f, ctx.today, **narrow))
 
 st.subheader(t("hazard_list"))
 rows, total = query(hazards.worst_first, f, ctx.today, **narrow)
-if rows.empty:
-    widgets.no_data()
-else:
-    widgets.hazard_table(rows, total)
 list_params = {**hazard_item.current_params(), "status": [tv(s) for s in narrow["statuses"]],
                "level": [tv(v) for v in narrow["levels"]],
                "responsible": [person(narrow["responsible"])] if narrow["responsible"] else []}
+if rows.empty:
+    widgets.no_data()
+else:
+    st.caption(t("pick_row_hint"))
+    picked = widgets.hazard_table(rows, total, pick_key="review_rows")
+    if picked is not None:
+        hazard_item.open_item(int(rows["id"].iloc[picked]), list_params)
 hazard_item.link([int(i) for i in rows["id"]], {int(i): f"{s} · {tv(lv)} · {title}" for i, s, lv, title in zip(
     rows["id"], rows["source_id"], rows["level"], rows["title"])}, list_params)
 

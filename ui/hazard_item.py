@@ -26,6 +26,7 @@ ITEM_PAGE, LIST_PAGE = "pages/hazard.py", "pages/review.py"
 _OUTCOME = "_hazard_outcome"  # (hazard id, kind of outcome, detail) of the last action, shown once
 _LIST_PARAMS = "_review_params"  # the review list's URL parameters, for the way back
 ACTIONS = ("instruction", "reassign", "deadline", "status")
+LIST_WIDGET_PARAMS = ("status", "level", "responsible")  # the review list's own widgets, bound to the URL
 
 
 # ---------------------------------------------------------------- there and back
@@ -45,6 +46,15 @@ def link(hazard_ids: list[int], labels: dict[int, str], list_params: dict[str, l
     chosen = left.selectbox(t("pick_item"), hazard_ids, format_func=labels.get, key="review_pick")
     right.page_link(ITEM_PAGE, label=t("open_item"), icon="➡️",
                     query_params={**list_params, ID_PARAM: str(chosen)})
+
+
+def open_item(hazard_id: int, list_params: dict[str, list[str]]) -> None:
+    """Go to the item's page now, with the shared filter; the list's own narrowing comes back
+    with the way back. (Streamlit refuses to switch pages with a parameter that a widget of this
+    page is bound to.)"""
+    st.session_state[_LIST_PARAMS] = list_params
+    shared = {name: values for name, values in list_params.items() if name not in LIST_WIDGET_PARAMS}
+    st.switch_page(ITEM_PAGE, query_params={**shared, ID_PARAM: str(hazard_id)})
 
 
 def back() -> None:

@@ -150,7 +150,8 @@ def table(
     cell_styles: Mapping[str, Mapping[str, str]] | None = None,
     height: int | str = "auto",
     aggregate: bool = False,
-) -> None:
+    pick_key: str | None = None,
+) -> int | None:
     """`df` as a table: only `columns` (column → label key), personal data masked, stored values
     of `translate` in the page's language, dates as YYYY-MM-DD, '—' for nothing, no index.
 
@@ -158,13 +159,14 @@ def table(
     short note instead. `aggregate=True` marks a table of counts (per village, per
     employer), which a viewer may see. cell_styles: column → {shown value: CSS}, e.g. the
     三色 warning's background. When `total` says there are more rows than shown: "N in all,
-    first n shown"."""
+    first n shown". With `pick_key`, one row can be picked (its box at the left edge): returns
+    its position in `df`, otherwise None."""
     if not aggregate and not auth.allows("staff"):
         st.caption(f"🔒 {t('needs_staff_for_records')}")
-        return
+        return None
     if df.empty:
         st.caption(t("no_data"))
-        return
+        return None
     shown = translated(mask_frame(df), *translate)[[c for c in columns if c in df.columns]]
     shown = _dates_as_text(shown)
     data = shown.rename(columns={c: t(key) for c, key in columns.items()})
@@ -173,9 +175,11 @@ def table(
         data = data.style
         for label, css in styled:
             data = data.map(lambda value, css=css: css.get(value, ""), subset=[label])
-    st.dataframe(data, hide_index=True, width="stretch", height=height)
+    picking = {"key": pick_key, "on_select": "rerun", "selection_mode": "single-row"} if pick_key else {}
+    event = st.dataframe(data, hide_index=True, width="stretch", height=height, **picking)
     if total is not None and total > len(df):
         st.caption(t("showing_first", total=fmt.count(total), shown=fmt.count(len(df))))
+    return event.selection.rows[0] if pick_key and event.selection.rows else None
 
 
 def records(label: str, df: pd.DataFrame, total: int, columns: Mapping[str, str], **kwargs) -> None:
@@ -241,12 +245,13 @@ def warning_tiles(counts: Mapping[str, int]) -> None:
     tiles(*(Tile(warning_text(c), fmt.count(counts[c]), t("warning"), delta_color=c) for c in WARNING_CELL_CSS))
 
 
-def hazard_table(rows: pd.DataFrame, total: int) -> None:
-    """hazards.worst_first's list: the 三色 warning as a coloured cell, the level in its colour."""
+def hazard_table(rows: pd.DataFrame, total: int, *, pick_key: str | None = None) -> int | None:
+    """hazards.worst_first's list: the 三色 warning as a coloured cell, the level in its colour;
+    with `pick_key`, the position of the row picked (see `table`)."""
     rows = rows.assign(warning=rows["warning"].map(warning_text), days_left=rows["days_left"].map(days_left_text))
     level_css = {tv(level): f"color: {colour}; font-weight: 700" for level, colour in palette.LEVEL_COLOURS.items()}
-    table(rows, HAZARD_COLUMNS, translate=("level", "category", "status"), total=total,
-          cell_styles={"warning": warning_styles(), "level": level_css})
+    return table(rows, HAZARD_COLUMNS, translate=("level", "category", "status"), total=total,
+                 cell_styles={"warning": warning_styles(), "level": level_css}, pick_key=pick_key)
 
 
 def warning_styles() -> dict[str, str]:

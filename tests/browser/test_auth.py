@@ -157,3 +157,25 @@ def test_a_leader_opens_the_worst_item_and_its_map_says_where_without_tiles(stre
     assert page.get_by_role("button", name="提交批示").count() == 1
     page.screenshot_to("auth-leader-item")
     page.assert_no_external_requests(allow_tile_hosts=False)
+
+
+def test_a_tick_on_a_listed_row_opens_the_item_and_the_way_back_keeps_the_narrowing(streamlit_server, page, demo_url):
+    base_url = streamlit_server(demo_url, extra_env=ENV)
+    page.open_app(base_url, "/review?level=%E9%87%8D%E5%A4%A7")  # level=重大
+    sign_in(page, "leader")
+    table = page.locator("[data-testid='stDataFrame']").first
+    box = table.bounding_box()
+    page.mouse.click(box["x"] + 18, box["y"] + 53)  # the first row's box, under the header row
+    page.get_by_text("处置经过", exact=True).wait_for(timeout=60_000)
+    wait_for_app(page)
+    assert "/hazard?" in page.url and "id=" in page.url
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert "重大" in page.locator("[data-testid='stMetric']").first.inner_text(), "the first item listed is 重大"
+
+    page.get_by_text("返回风险研判").click()
+    page.get_by_text("隐患清单（最急优先）", exact=True).wait_for(timeout=60_000)
+    wait_for_app(page)
+    assert "/review?" in page.url and "level=%E9%87%8D%E5%A4%A7" in page.url, page.url
+    page.wait_for_timeout(1500)  # no tick is left over to open the item again
+    assert "/review?" in page.url
+    assert page.locator("[data-testid='stException']").count() == 0
