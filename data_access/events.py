@@ -196,9 +196,11 @@ def _record_rows():
 
 
 def _records(conn: Connection, where, order) -> tuple[pd.DataFrame, int]:
-    total = conn.execute(select(func.count()).select_from(GridEvent).where(where)).scalar_one()
-    stmt = _record_rows().where(where).order_by(*order).limit(RECORD_LIMIT)
-    return frame(conn, stmt), int(total)
+    """The first RECORD_LIMIT rows, and how many there are in all (counted only when cut)."""
+    df = frame(conn, _record_rows().where(where).order_by(*order).limit(RECORD_LIMIT))
+    if len(df) < RECORD_LIMIT:
+        return df, len(df)
+    return df, int(conn.execute(select(func.count()).select_from(GridEvent).where(where)).scalar_one())
 
 
 def behind_rate(conn: Connection, filters: Filters, which: str) -> tuple[pd.DataFrame, int]:
@@ -247,13 +249,12 @@ def backlog(conn: Connection, filters: Filters, now: dt.datetime) -> tuple[pd.Da
         & place_clause(filters, GridEvent.village_id, GridEvent.grid_id)
         & category_clause(filters, GridEvent.category)
     )
-    overdue = GridEvent.due_at < now
-    n_open, n_overdue = conn.execute(
-        select(func.count(), count_if(overdue)).select_from(GridEvent).where(where)
-    ).one()
-    df, _ = _records(conn, where, (GridEvent.due_at.is_(None), GridEvent.due_at, GridEvent.reported_at))
+    df, n_open = _records(conn, where, (GridEvent.due_at.is_(None), GridEvent.due_at, GridEvent.reported_at))
     df["overdue"] = df["due_at"].notna() & (pd.to_datetime(df["due_at"]) < now)
-    return df, int(n_open), int(n_overdue)
+    if n_open == len(df):  # every open event is listed: count the overdue ones there
+        return df, n_open, int(df["overdue"].sum())
+    n_overdue = conn.execute(select(func.count()).select_from(GridEvent).where(where & (GridEvent.due_at < now)))
+    return df, n_open, int(n_overdue.scalar_one())
 
 
 def categories(conn: Connection) -> tuple[str, ...]:

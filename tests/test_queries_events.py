@@ -47,3 +47,19 @@ def test_events_by_village_counts_new_events_per_village(conn):
     assert dict(zip(df["village"], df["value"])) == {"倪宅村": 3, "凤凰村": 1}
     only = events.by_village(conn, Filters(NOV.period, villages=("凤凰村",)))
     assert dict(zip(only["village"], only["value"])) == {"凤凰村": 1}
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 4, 5])
+def test_backlog_and_behind_rate_count_all_whatever_the_list_limit(conn, monkeypatch, limit):
+    monkeypatch.setattr(events, "RECORD_LIMIT", limit)
+    ni = f.village(conn, "倪宅村")
+    now = T(2026, 11, 23, 12)
+    for day, due in ((2, T(2026, 11, 3)), (5, T(2026, 11, 30)), (6, None), (7, T(2026, 11, 20))):
+        f.event(conn, ni, T(2026, 11, day, 9), due_at=due)  # four open, two of them overdue on the 23rd
+    f.event(conn, ni, T(2026, 11, 8, 9), due_at=T(2026, 11, 9), closed_at=T(2026, 11, 8, 10))  # closed
+    village = Filters(NOV.period, villages=("倪宅村",))
+
+    backlog, n_open, n_overdue = events.backlog(conn, village, now)
+    assert (len(backlog), n_open, n_overdue) == (min(limit, 4), 4, 2)
+    behind, total = events.behind_rate(conn, village, "closure")
+    assert (len(behind), total) == (min(limit, 4), 4)
