@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import socket
 from pathlib import Path
 
 import openpyxl
@@ -171,6 +172,30 @@ def test_sign_in_with_a_wrong_password_then_the_right_one(monkeypatch, demo_url)
     assert at.session_state[auth.ACCOUNT_KEY] == accounts.Account("staff", "staff", True)
     assert "排查隐患" in [m.label for m in at.metric], "the view asked for, after signing in"
     assert "👤 **staff** · 工作人员" in [m.value for m in at.sidebar.markdown]
+
+
+def test_sign_in_while_the_database_is_down_says_so(monkeypatch, demo_url):
+    at = open_view(monkeypatch, demo_url, "hazards")
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("DATABASE_URL", f"postgresql+psycopg://postgres@127.0.0.1:{port}/nowhere?connect_timeout=2")
+    sign_in_through_form(at, "staff", "staff-demo")
+    assert not at.exception
+    assert "数据库暂时无法连接，且尚无可显示的数据。系统将自动重试。" in [w.value for w in at.warning]
+    assert auth.ACCOUNT_KEY not in at.session_state
+
+
+@pytest.mark.parametrize("wall", [False, True])
+def test_an_uninitialised_database_says_how_to_set_it_up(monkeypatch, tmp_path, wall):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=RUN_TIMEOUT_S)
+    if wall:
+        at.query_params["mode"] = "wall"
+    at.run()
+    assert not at.exception
+    assert [e.value for e in at.error] == ["数据库尚未初始化，或版本比本程序旧。请在服务器上运行：python -m data_access init"]
+    assert not shows_sign_in_form(at) and not at.metric
 
 
 def test_repeated_failures_lock_sign_in_and_say_until_when(monkeypatch, demo_url):

@@ -362,6 +362,7 @@ def test_heat_grid_fills_missing_cells_with_zero():
     assert sum(r["alerts"] for r in grid) == 13 and sum(r["alerts"] == 0 for r in grid) == 24 * 7 - 2
     assert out["encoding"]["x"]["field"] == "hour" and out["encoding"]["y"]["field"] == "day"
     assert out["encoding"]["y"]["sort"] == labels
+    assert out["encoding"]["y"]["axis"]["labelOverlap"] is False, "every weekday labelled, even when short"
 
 
 def test_bar_counts_with_level_colours_in_level_order():

@@ -117,7 +117,11 @@ def sign_in_form() -> None:
                                      autocomplete="current-password")
             submitted = st.form_submit_button(t("sign_in"), type="primary", use_container_width=True)
         if submitted:
-            result = data.write(accounts.sign_in, name, password)
+            try:
+                result = data.write(accounts.sign_in, name, password)
+            except data.DataUnavailable:
+                st.warning(t("data_unavailable"), icon="⏳")
+                return
             if result.ok:
                 st.session_state[ACCOUNT_KEY] = result.account
                 st.session_state[LAST_SEEN_KEY] = local_now()

@@ -229,7 +229,7 @@ def heat_grid(
         .mark_rect(stroke="white", strokeWidth=1)
         .encode(
             x=alt.X("hour:O", title=hour_label or None, axis=alt.Axis(labelAngle=0)),
-            y=alt.Y("day:O", title=None, sort=list(weekday_labels)),
+            y=alt.Y("day:O", title=None, sort=list(weekday_labels), axis=alt.Axis(labelOverlap=False)),
             color=alt.Color(
                 f"{value}:Q",
                 title=value_label or None,

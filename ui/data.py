@@ -19,7 +19,7 @@ import streamlit as st
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from data_access import settings
+from data_access import schema, settings
 from data_access.db import get_engine
 from data_access.filters import local_now
 
@@ -29,6 +29,7 @@ CACHE_TTL_S = settings.get_int("CACHE_TTL_S")
 LAST_GOOD_ENTRIES = 200  # results remembered per session for an outage
 # What a failing database raises: SQLAlchemy's errors, and OSError for a file that vanished.
 OUTAGE_ERRORS = (SQLAlchemyError, OSError)
+_current_schemas: set[str] = set()  # database URLs found at the newest schema (they stay so)
 
 
 class DataUnavailable(RuntimeError):
@@ -119,6 +120,22 @@ def _without_now(value, moving: set[dt.date]):
     return value
 
 
+def schema_ready() -> bool:
+    """False when the database answers but is not at the newest schema (never initialised, or
+    older than this code): the app then says how to put it right rather than fail on every query.
+    An unreachable database counts as ready here: the outage banner speaks for it."""
+    url = settings.database_url()
+    if url in _current_schemas:
+        return True
+    try:
+        current = schema.is_current(get_engine(url))
+    except OUTAGE_ERRORS:
+        return True
+    if current:
+        _current_schemas.add(url)
+    return current
+
+
 def outage() -> tuple[bool, dt.datetime | None]:
     """Whether this run hit a database failure, and when data was last fetched fine."""
     return "_outage_since" in st.session_state, st.session_state.get("_last_ok_at")
@@ -132,9 +149,14 @@ def start_run() -> None:
 def write(function, *args, **kwargs):
     """Run a data_access function that changes (or checks against) data: `function(engine, *args, **kwargs)`.
 
-    Not cached; afterwards every cached answer is dropped, so the views show the change."""
+    Not cached; afterwards every cached answer is dropped, so the views show the change. A failing
+    database raises DataUnavailable (nothing was changed: each write is one transaction)."""
     try:
         return function(get_engine(settings.database_url()), *args, **kwargs)
+    except OUTAGE_ERRORS as exc:
+        log.warning("write %s failed: %s", getattr(function, "__qualname__", function), str(exc).splitlines()[0])
+        st.session_state.setdefault("_outage_since", local_now())
+        raise DataUnavailable(str(exc)) from exc
     finally:
         _cached.clear()
 

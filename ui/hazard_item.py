@@ -139,7 +139,7 @@ def _act(action: str, hazard_id: int, version: int) -> None:
         state[_OUTCOME] = (hazard_id, "denied", None)
     except review.HazardNotFound:
         state[_OUTCOME] = (hazard_id, "gone", None)
-    except data.OUTAGE_ERRORS:
+    except data.DataUnavailable:
         state[_OUTCOME] = (hazard_id, "unavailable", None)
     else:
         state[_OUTCOME] = (hazard_id, "done", action)

@@ -53,7 +53,7 @@ FIT_PADDING_PX = (12, 12)
 FIT_MAX_ZOOM = 16
 
 OPEN_RADIUS, CLOSED_RADIUS = 8, 4
-HOTSPOT_MIN_RADIUS, HOTSPOT_MAX_RADIUS = 4, 22
+HOTSPOT_MIN_RADIUS, HOTSPOT_MAX_RADIUS = 3, 12  # small enough that a town's cells stay apart
 
 OSM_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 OSM_ATTR = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
@@ -563,10 +563,10 @@ def hotspot_layer(m: folium.Map, df: pd.DataFrame, *, basemap: str, label: str) 
             "radius": radius,
             "fill": True,
             "fillColor": palette.ALERT_COLOUR,
-            "fillOpacity": 0.55,
+            "fillOpacity": 0.45,
             "color": palette.ALERT_COLOUR,
-            "weight": 1,
-            "opacity": 0.9,
+            "weight": 0.5,
+            "opacity": 0.8,
         }
 
     layer = folium.GeoJson(

@@ -67,7 +67,7 @@ def _build(function, *args, **kwargs):
         return data.transact(function, *args, **kwargs)
     except PermissionDenied:
         st.error(t("needs_role", role=auth.role_label("staff")), icon="🔒")
-    except data.OUTAGE_ERRORS:
+    except data.DataUnavailable:
         st.warning(t("data_unavailable"), icon="⏳")
     return None
 

@@ -58,6 +58,9 @@ def frame(view: str, categories: tuple[str, ...] | Callable[[], tuple[str, ...]]
     frame shows the sign-in form and the page does not run. `categories` are the view's
     category choices, or a function that looks them up. The wall screen has no sidebar and
     draws its own banners, so it gets only the filter from the URL."""
+    if not data.schema_ready():
+        st.error(t("schema_not_ready"), icon="🛠️")
+        st.stop()
     banner = st.empty()
     _this_run.routed = True
     try:
