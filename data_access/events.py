@@ -253,8 +253,8 @@ def backlog(conn: Connection, filters: Filters, now: dt.datetime) -> tuple[pd.Da
     df["overdue"] = df["due_at"].notna() & (pd.to_datetime(df["due_at"]) < now)
     if n_open == len(df):  # every open event is listed: count the overdue ones there
         return df, n_open, int(df["overdue"].sum())
-    n_overdue = conn.execute(select(func.count()).select_from(GridEvent).where(where & (GridEvent.due_at < now)))
-    return df, n_open, int(n_overdue.scalar_one())
+    overdue = select(func.count()).select_from(GridEvent).where(where & (GridEvent.due_at < now))
+    return df, n_open, int(conn.execute(overdue).scalar_one())
 
 
 def categories(conn: Connection) -> tuple[str, ...]:

@@ -83,7 +83,7 @@ def query(function, *args, **kwargs):
     try:
         value = _cached(key[0], settings.database_url(), key[1], key[2])
     except OUTAGE_ERRORS as exc:
-        log.warning("query %s failed: %s", key[0], str(exc).splitlines()[0] if str(exc) else type(exc))
+        log.warning("query %s failed: %s", key[0], _first_line(exc))
         st.session_state.setdefault("_outage_since", local_now())
         remembered = _last_good()
         if key in remembered:
@@ -103,6 +103,11 @@ def query(function, *args, **kwargs):
         remembered.popitem(last=False)
     st.session_state["_last_ok_at"] = local_now()
     return value
+
+
+def _first_line(exc: BaseException) -> str:
+    """An error's first line for the log (SQLAlchemy's messages run to several lines)."""
+    return next(iter(str(exc).splitlines()), type(exc).__name__)
 
 
 def _without_now(value, moving: set[dt.date]):
@@ -154,7 +159,7 @@ def write(function, *args, **kwargs):
     try:
         return function(get_engine(settings.database_url()), *args, **kwargs)
     except OUTAGE_ERRORS as exc:
-        log.warning("write %s failed: %s", getattr(function, "__qualname__", function), str(exc).splitlines()[0])
+        log.warning("write %s failed: %s", getattr(function, "__qualname__", function), _first_line(exc))
         st.session_state.setdefault("_outage_since", local_now())
         raise DataUnavailable(str(exc)) from exc
     finally:
