@@ -103,11 +103,10 @@ def view_calls(view: str, f: Filters, resolved: Filters, today: dt.date,
                      ("kpis.by_village", kpis.by_village, (f, today, "residents")),
                      ("alerts.trend", alerts.trend, (f, "week")), ("population.flows", population.flows, (f, "week")),
                      ("events.trend", events.trend, (f, "week"))],
-        "hazards": [("hazards.kpis", hazards.kpis, (f, today)), ("hazards.warning_counts", hazards.warning_counts, (f, today)),
-                    ("hazards.map_points", hazards.map_points, (f, today)),
+        "hazards": [("hazards.kpis", hazards.kpis, (f, today)), ("hazards.map_points", hazards.map_points, (f, today)),
                     ("hazards.new_vs_resolved", hazards.new_vs_resolved, (f,)),
                     ("hazards.worst_first", hazards.worst_first, (f, today)),
-                    *((f"hazards.counts_by {d}", hazards.counts_by, (f, d)) for d in ("category", "level", "village"))],
+                    ("hazards.counts_by", hazards.counts_by, (f,))],
         "population": [("population.kpis", population.kpis, (f, today)), ("population.by_village", population.by_village, (f, today)),
                        ("population.flows", population.flows, (f, "week")), ("population.origins", population.origins, (f, today)),
                        ("population.age_gender", population.age_gender, (f, today)),
@@ -316,11 +315,9 @@ def floor_statements(view: str, scope: Scope, dialect: str, ctx: dict) -> list[t
             f"SELECT (SELECT count(*) FROM hazards WHERE found_at >= :b AND found_at < :e{vill}), (SELECT count(*) FROM "
             f"hazards WHERE resolved_at >= :b AND resolved_at < :e{vill}), (SELECT count(*) FROM hazards WHERE status IN "
             f"('待处置', '整改中') AND found_at < :e{vill}), (SELECT count(*) FROM hazards WHERE status IN ('待处置', '整改中') "
-            f"AND deadline < :ref AND found_at < :e{vill}), (SELECT count(DISTINCT enterprise) FROM hazards WHERE "
+            f"AND deadline < :ref AND found_at < :e{vill}), (SELECT count(*) FROM hazards WHERE status IN ('待处置', '整改中') "
+            f"AND deadline >= :ref AND deadline <= :soon3 AND found_at < :e{vill}), (SELECT count(DISTINCT enterprise) FROM hazards WHERE "
             f"enterprise_shut = :t AND found_at >= :b AND found_at < :e{vill})"),
-        "hazards.warning_counts": (
-            f"SELECT CASE WHEN deadline < :ref THEN 'red' WHEN deadline <= :soon3 THEN 'yellow' ELSE 'green' END AS c, "
-            f"count(*) FROM hazards WHERE status IN ('待处置', '整改中') AND found_at < :e{vill} GROUP BY c"),
         "hazards.map_points": (
             f"SELECT id, title, level, status, lat, lon FROM hazards WHERE lat IS NOT NULL{vill} AND ((status IN "
             f"('待处置', '整改中') AND found_at < :e) OR (found_at >= :b AND found_at < :e)) ORDER BY CASE WHEN status IN "
@@ -398,19 +395,18 @@ def floor_statements(view: str, scope: Scope, dialect: str, ctx: dict) -> list[t
             f"ORDER BY s.arrived_at, s.id LIMIT 500) AS b ORDER BY 9, 1 LIMIT 500" if area else
             f"{person}s.arrived_at <= :ref AND (s.left_at IS NULL OR s.left_at > :ref) AND s.village_id = :v AND {cond} "
             f"ORDER BY s.arrived_at, s.id LIMIT 500")
-    summary_parts = ["events.kpis", "alerts.kpis", "hazards.kpis", "population.kpis", "population.anomaly_counts",
-                     "alerts.zero_days"]
+    parts = {  # one call of ours that returns several figures: the floor's statement for each
+        "kpis.summary": ["events.kpis", "alerts.kpis", "hazards.kpis", "population.kpis", "population.anomaly_counts",
+                         "alerts.zero_days"],
+        "kpis.by_village": ["population.by_village"],
+        "hazards.counts_by": [f"hazards.counts_by {d}" for d in hazards.BREAKDOWNS],
+    }
     out = list(common)
     framed = {name for name, _ in common} | {"filters.resolve"}  # with no village, resolve runs no SQL
     for name, _, _ in view_calls(view, scope.filters, scope.filters, ctx["today"], ctx["now"]):
         if name in framed:
             continue
-        if name == "kpis.summary":
-            out += [(f"kpis.summary: {part}", statements[part]) for part in summary_parts]
-        elif name == "kpis.by_village":
-            out.append((name, statements["population.by_village"]))
-        else:
-            out.append((name, statements[name]))
+        out += [(name if part == name else f"{name}: {part}", statements[part]) for part in parts.get(name, [name])]
     return out
 
 

@@ -11,6 +11,7 @@ ones are few and found through the status index.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 import pandas as pd
 from sqlalchemy import Connection, case, func, literal, select, union_all
@@ -51,11 +52,11 @@ def warning_colour(ref: dt.date):
 
 
 def kpis(conn: Connection, filters: Filters, today: dt.date) -> dict:
-    """Found, resolved, open, overdue, and enterprises shut for rectification."""
+    """Found, resolved, open, overdue (red), due soon (yellow), and enterprises shut for
+    rectification; `warning_colours(kpis)` gives the 三色 tiles without another query."""
     filters = resolve(conn, filters)
     period = filters.period
     ref = period.reference_day(today)
-    known = Hazard.found_at < period.ends
 
     def counted(what, where):  # one figure, found through its own index
         return select(what).select_from(Hazard).where(_place(filters) & where).scalar_subquery()
@@ -67,17 +68,36 @@ def kpis(conn: Connection, filters: Filters, today: dt.date) -> dict:
     else:
         found = counted(func.count(), in_period(Hazard.found_at, period))
         resolved = counted(func.count(), in_period(Hazard.resolved_at, period))
+    colours = _colour_counts(_place(filters) & (Hazard.found_at < period.ends), ref).subquery()
     stmt = select(
         found.label("found"),
         resolved.label("resolved"),
-        counted(func.count(), known & _is_open()).label("open"),
-        counted(func.count(), known & _overdue(ref)).label("overdue"),
+        colours.c.open,
+        colours.c.overdue,
+        colours.c.due_soon,
         counted(
             func.count(func.distinct(Hazard.enterprise)),
             in_period(Hazard.found_at, period) & Hazard.enterprise_shut.is_(True),
         ).label("enterprises_shut"),
-    )
+    ).select_from(colours)
     return {k: int(v) for k, v in conn.execute(stmt).one()._mapping.items()}
+
+
+def _colour_counts(where, ref: dt.date):
+    """One row of the open hazards matching `where`: open, overdue (red), due_soon (yellow)."""
+    colour = warning_colour(ref)
+    return select(
+        func.count().label("open"),
+        count_if(colour == "red").label("overdue"),
+        count_if(colour == "yellow").label("due_soon"),
+    ).where(where & _is_open())
+
+
+def warning_colours(figures: Mapping[str, int]) -> dict[str, int]:
+    """The 三色 counts {'red', 'yellow', 'green'} from kpis()' open, overdue and due_soon:
+    green is every open hazard neither red nor yellow (one with no deadline included)."""
+    red, yellow = int(figures["overdue"]), int(figures["due_soon"])
+    return {"red": red, "yellow": yellow, "green": int(figures["open"]) - red - yellow}
 
 
 def _listed(
@@ -104,18 +124,12 @@ def warning_counts(
     responsible: str | None = None,
 ) -> dict[str, int]:
     """Open hazards per 三色 colour: {'red': n, 'yellow': n, 'green': n}; the keywords narrow
-    it as they narrow worst_first (only open statuses have a colour)."""
+    it as they narrow worst_first (only open statuses have a colour). With no narrowing,
+    kpis() has the same figures (warning_colours)."""
     filters = resolve(conn, filters)
     ref = filters.period.reference_day(today)
-    colour = warning_colour(ref).label("colour")
-    stmt = (
-        select(colour, func.count())
-        .where(_listed(filters, statuses, levels, responsible) & _is_open())
-        .group_by(colour)
-    )
-    counts = {"red": 0, "yellow": 0, "green": 0}
-    counts.update({c: int(n) for c, n in conn.execute(stmt).all() if c})
-    return counts
+    row = conn.execute(_colour_counts(_listed(filters, statuses, levels, responsible), ref)).one()
+    return warning_colours(row._mapping)
 
 
 def responsible_people(conn: Connection, filters: Filters) -> list[str]:
@@ -189,45 +203,50 @@ def worst_first(
     return df, int(conn.execute(select(func.count()).select_from(Hazard).where(where)).scalar_one())
 
 
-def counts_by(conn: Connection, filters: Filters, dimension: str) -> pd.DataFrame:
-    """Hazards found in the period per category, level or village: <dimension>, found, open."""
-    if dimension not in ("category", "level", "village"):
-        raise ValueError(f"unknown dimension {dimension!r}")
+BREAKDOWNS = ("category", "level", "village")
+
+
+def counts_by(
+    conn: Connection, filters: Filters, dimensions: tuple[str, ...] = BREAKDOWNS
+) -> dict[str, pd.DataFrame]:
+    """Hazards found in the period per category, level and/or village, in one statement:
+    {dimension: DataFrame[<dimension>, found, open]}, most found first, then by name."""
+    if not dimensions or set(dimensions) - set(BREAKDOWNS):
+        raise ValueError(f"dimensions must be some of {BREAKDOWNS}, not {dimensions!r}")
     filters = resolve(conn, filters)
-    if summaries.covers(filters) and dimension != "village":
-        key = getattr(HazardDay, dimension).label(dimension)
-        found = func.sum(HazardDay.found)
-        stmt = (
-            select(key, found.label("found"), func.sum(HazardDay.found_open).label("open"))
-            .where(HazardDay.day.between(filters.period.start, filters.period.end)
-                   & category_clause(filters, HazardDay.category))
-            .group_by(key)
-            .having(found > 0)
-            .order_by(found.desc(), key)
-        )
-        return frame(conn, stmt)
     in_place = _place(filters) & in_period(Hazard.found_at, filters.period)
-    if dimension == "village":  # counted per village id, then named: no sort of joined rows by name
-        counts = (
-            select(Hazard.village_id, func.count().label("found"), count_if(_is_open()).label("open"))
-            .where(in_place)
-            .group_by(Hazard.village_id)
-            .subquery()
-        )
-        stmt = (
-            select(Village.name.label("village"), counts.c.found, counts.c.open)
-            .join(Village, Village.id == counts.c.village_id)
-            .order_by(counts.c.found.desc(), Village.name)
-        )
-        return frame(conn, stmt)
-    key = getattr(Hazard, dimension).label(dimension)
-    stmt = (
-        select(key, func.count().label("found"), count_if(_is_open()).label("open"))
-        .where(in_place)
-        .group_by(key)
-        .order_by(func.count().desc(), key)
-    )
-    return frame(conn, stmt)
+
+    def per(dimension: str):  # dimension, key, found, open
+        tag = literal(dimension).label("dimension")
+        if dimension == "village":  # counted per village id, then named: no sort of joined rows by name
+            counts = (
+                select(Hazard.village_id, func.count().label("found"), count_if(_is_open()).label("open"))
+                .where(in_place)
+                .group_by(Hazard.village_id)
+                .subquery()
+            )
+            return select(tag, Village.name.label("key"), counts.c.found, counts.c.open).join(
+                Village, Village.id == counts.c.village_id
+            )
+        if summaries.covers(filters):
+            key, found = getattr(HazardDay, dimension), func.sum(HazardDay.found)
+            return (
+                select(tag, key.label("key"), found.label("found"), func.sum(HazardDay.found_open).label("open"))
+                .where(HazardDay.day.between(filters.period.start, filters.period.end)
+                       & category_clause(filters, HazardDay.category))
+                .group_by(key)
+                .having(found > 0)
+            )
+        key = getattr(Hazard, dimension)
+        return select(tag, key.label("key"), func.count().label("found"), count_if(_is_open()).label("open")).where(
+            in_place
+        ).group_by(key)
+
+    parts = [per(d) for d in dimensions]
+    rows = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
+    found = conn.execute(select(rows).order_by(rows.c.found.desc(), rows.c.key)).all()
+    # Split as tuples: a mask and a copy per dimension in pandas cost more than the query.
+    return {d: pd.DataFrame([row[1:] for row in found if row[0] == d], columns=[d, "found", "open"]) for d in dimensions}
 
 
 def new_vs_resolved(conn: Connection, filters: Filters, unit: str = "week") -> pd.DataFrame:

@@ -3,6 +3,8 @@ conditional counts, and the few expressions SQLite and PostgreSQL spell differen
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 from sqlalchemy import Connection, Integer, Select, case, cast, func
 
@@ -66,8 +68,20 @@ def weekday_of(conn: Connection, column):
 
 
 def to_dates(df: pd.DataFrame, *columns: str) -> pd.DataFrame:
-    """Parse date columns that SQLite returns as text."""
+    """Make date columns hold dt.date (NaT where missing), whatever the engine returned: SQLite
+    gives text, PostgreSQL dates or datetimes. Value by value: for the few hundred rows a view
+    reads, pd.to_datetime costs more than the query."""
     for column in columns:
         if column in df.columns:
-            df[column] = pd.to_datetime(df[column]).dt.date
+            df[column] = pd.Series([_as_date(v) for v in df[column]], index=df.index, dtype=object)
     return df
+
+
+def _as_date(value) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        return dt.date.fromisoformat(value[:10])
+    return pd.NaT  # None or NaN: missing

@@ -19,7 +19,7 @@ widgets.tiles(*(widgets.Tile(t(key), fmt.count(k[field])) for key, field in (
 if not any(k.values()):
     widgets.no_data()
 else:
-    widgets.warning_tiles(query(hazards.warning_counts, f, ctx.today))
+    widgets.warning_tiles(hazards.warning_colours(k))
     left, right = st.columns([3, 2])
     with left:
         points = query(hazards.map_points, f, ctx.today)
@@ -38,9 +38,10 @@ else:
 
     levels = [tv(level) for level in palette.LEVEL_COLOURS]  # level bars: worst first, in their colours
     level_bars = {"colour_map": dict(zip(levels, palette.LEVEL_COLOURS.values())), "sort": levels}
-    for column, dimension in zip(st.columns(3), ("category", "level", "village")):
+    breakdowns = query(hazards.counts_by, f)
+    for column, dimension in zip(st.columns(len(breakdowns)), breakdowns):
         with column:
-            counts = widgets.translated(query(hazards.counts_by, f, dimension), "category", "level")
+            counts = widgets.translated(breakdowns[dimension], "category", "level")
             extra = level_bars if dimension == "level" else {}
             widgets.chart(counts, lambda df, d=dimension, extra=extra: charts.bar_counts(
                 df, d, "found", t(f"by_{d}"), **extra), t(f"by_{dimension}"))

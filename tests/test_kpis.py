@@ -122,7 +122,7 @@ def test_hazard_counts_and_worst_first(conn, two_villages):
              enterprise="永康某五金厂", enterprise_shut=True)  # same enterprise: counted once
     f.hazard(conn, ni, T(2025, 12, 31), status="已化解", resolved_at=T(2026, 1, 5))  # found last year
     figures = hazards.kpis(conn, Filters(period), TODAY)
-    assert figures == {"found": 5, "resolved": 3, "open": 3, "overdue": 1, "enterprises_shut": 1}
+    assert figures == {"found": 5, "resolved": 3, "open": 3, "overdue": 1, "due_soon": 1, "enterprises_shut": 1}
 
     listed, total = hazards.worst_first(conn, Filters(period), TODAY)
     assert total == 3
@@ -130,6 +130,7 @@ def test_hazard_counts_and_worst_first(conn, two_villages):
     assert list(listed["warning"]) == ["red", "yellow", "green"]
     assert list(listed["days_left"]) == [-22, 2, 32]
     assert hazards.warning_counts(conn, Filters(period), TODAY) == {"red": 1, "yellow": 1, "green": 1}
+    assert hazards.warning_colours(figures) == {"red": 1, "yellow": 1, "green": 1}
 
 
 def test_population_residents_flows_and_anomalies(conn, two_villages):

@@ -77,9 +77,9 @@ def test_found_and_open_per_village_and_found_vs_resolved_per_week(conn):
     f.hazard(conn, fh, T(2025, 12, 30), status="已化解", resolved_at=T(2026, 3, 3))  # found before, resolved in
     f.hazard(conn, xb, T(2026, 12, 1))  # after the period: nowhere
 
-    df = hazards.counts_by(conn, YEAR, "village")
+    df = hazards.counts_by(conn, YEAR, ("village",))["village"]
     assert list(df.itertuples(index=False, name=None)) == [("倪宅村", 2, 1), ("凤凰村", 1, 1)]
-    assert hazards.counts_by(conn, Filters(YEAR.period, villages=("凤凰村",)), "village").values.tolist() == [
+    assert hazards.counts_by(conn, Filters(YEAR.period, villages=("凤凰村",)), ("village",))["village"].values.tolist() == [
         ["凤凰村", 1, 1]]
 
     weeks = hazards.new_vs_resolved(conn, YEAR, "week")
@@ -87,6 +87,36 @@ def test_found_and_open_per_village_and_found_vs_resolved_per_week(conn):
         ("2026-03-02", 3, 1), ("2026-03-09", 0, 1)]
     one = hazards.new_vs_resolved(conn, Filters(YEAR.period, villages=("倪宅村",)), "week")
     assert one[["found", "resolved"]].values.tolist() == [[2, 0], [0, 1]]
+
+
+def test_the_three_breakdowns_come_in_one_call_most_found_first(conn):
+    ni, fh = f.village(conn, "倪宅村"), f.village(conn, "凤凰村")
+    f.hazard(conn, ni, T(2026, 3, 1), category="消防安全", level="重大")
+    f.hazard(conn, ni, T(2026, 3, 2), category="消防安全", level="一般", status="已化解", resolved_at=T(2026, 3, 9))
+    f.hazard(conn, fh, T(2026, 3, 3), category="道路交通", level="一般")
+    f.hazard(conn, fh, T(2025, 3, 3), category="道路交通", level="一般")  # found last year: in none
+
+    for filters in (YEAR, Filters(YEAR.period, villages=("倪宅村", "凤凰村"))):  # the summaries' path and the records'
+        counts = {d: df.values.tolist() for d, df in hazards.counts_by(conn, filters).items()}
+        assert counts == {
+            "category": [["消防安全", 2, 1], ["道路交通", 1, 1]],
+            "level": [["一般", 2, 1], ["重大", 1, 1]],
+            "village": [["倪宅村", 2, 1], ["凤凰村", 1, 1]],
+        }, filters
+    assert list(hazards.counts_by(conn, YEAR, ("level",))) == ["level"]
+    with pytest.raises(ValueError):
+        hazards.counts_by(conn, YEAR, ("grid",))
+
+
+def test_the_kpis_carry_the_three_colours_and_no_deadline_is_green(conn):
+    ni = f.village(conn, "倪宅村")
+    f.hazard(conn, ni, T(2026, 3, 1), deadline=TODAY - dt.timedelta(days=1))  # red
+    f.hazard(conn, ni, T(2026, 3, 2), deadline=TODAY + dt.timedelta(days=hazards.DUE_SOON_DAYS))  # yellow, the last day
+    f.hazard(conn, ni, T(2026, 3, 3), deadline=TODAY + dt.timedelta(days=hazards.DUE_SOON_DAYS + 1))  # green
+    f.hazard(conn, ni, T(2026, 3, 4), deadline=None)  # green: nothing is due
+    k = hazards.kpis(conn, YEAR, TODAY)
+    assert (k["open"], k["overdue"], k["due_soon"]) == (4, 1, 1)
+    assert hazards.warning_colours(k) == hazards.warning_counts(conn, YEAR, TODAY) == {"red": 1, "yellow": 1, "green": 2}
 
 
 @pytest.mark.parametrize("limit", [1, 2, 3, 4])

@@ -256,7 +256,7 @@ def overview_board(f: Filters, today: dt.date) -> None:
 
 def hazards_board(f: Filters, today: dt.date) -> None:
     k = data.query(hazards.kpis, f, today)
-    colours = data.query(hazards.warning_counts, f, today)
+    colours = hazards.warning_colours(k)
     tiles(
         Tile(t("hazards_found"), fmt.count(k["found"])),
         Tile(t("hazards_open"), fmt.count(k["open"])),
@@ -272,7 +272,7 @@ def hazards_board(f: Filters, today: dt.date) -> None:
         village_map(f, data.query(kpis.by_village, f, today, "hazards_open"), "hazards_open",
                     lambda m, basemap: maps.hazard_layer(m, points, basemap=basemap, labels={}, translate=tv))
     with right:
-        by_category = data.query(hazards.counts_by, f, "category").head(TOP_CATEGORIES).assign(
+        by_category = data.query(hazards.counts_by, f, ("category",))["category"].head(TOP_CATEGORIES).assign(
             category=lambda df: df["category"].map(tv))
         chart(by_category, lambda df: charts.bar_counts(df, "category", "found", t("by_category"), big=True))
         chart(data.query(hazards.new_vs_resolved, f), lambda df: charts.new_vs_resolved(
