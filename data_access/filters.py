@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field, replace
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Connection, select, true
+from sqlalchemy import ColumnElement, Connection, Date, DateTime, bindparam, select, true
 
 from . import settings
 from .models import Grid, Village
@@ -149,3 +149,55 @@ def in_period(column, period: Period) -> ColumnElement[bool]:
 
 def category_clause(filters: Filters, column) -> ColumnElement[bool]:
     return column.in_(filters.categories) if filters.categories else true()
+
+
+# ---------------------------------------------------------------- one statement per filter shape
+# A statement built with these bound parameters in place of a filter's values serves every
+# filter of the same Shape; bound_values() gives the values to run it with. For the queries
+# whose building costs more than their running (a village's hazards: hazards.py).
+
+VILLAGE_IDS = bindparam("village_ids", expanding=True)
+GRID_IDS = bindparam("grid_ids", expanding=True)
+CATEGORIES = bindparam("categories", expanding=True)
+START, END = bindparam("start", type_=Date), bindparam("end", type_=Date)
+BEGINS, ENDS = bindparam("begins", type_=DateTime), bindparam("ends", type_=DateTime)
+
+
+@dataclass(frozen=True)
+class Shape:
+    """Which parts of a resolved filter restrict the rows."""
+
+    villages: bool
+    grids: bool
+    categories: bool
+
+
+def shape(filters: Filters) -> Shape:
+    return Shape(filters.village_ids is not None, filters.grid_ids is not None, bool(filters.categories))
+
+
+def bound_values(filters: Filters) -> dict:
+    """The values of a resolved filter for the bound parameters above."""
+    period = filters.period
+    return {"village_ids": list(filters.village_ids or ()), "grid_ids": list(filters.grid_ids or ()),
+            "categories": list(filters.categories), "start": period.start, "end": period.end,
+            "begins": period.begins, "ends": period.ends}
+
+
+def bound_place(shape: Shape, village_column, grid_column=None, category_column=None) -> ColumnElement[bool]:
+    """place_clause and category_clause of a filter of this shape, values bound."""
+    clause: ColumnElement[bool] = true()
+    if shape.villages:
+        clause = clause & village_column.in_(VILLAGE_IDS)
+    if grid_column is not None and shape.grids:
+        clause = clause & grid_column.in_(GRID_IDS)
+    if category_column is not None and shape.categories:
+        clause = clause & category_column.in_(CATEGORIES)
+    return clause
+
+
+def bound_period(column) -> ColumnElement[bool]:
+    """in_period for the filter's period, values bound."""
+    if column.type.python_type is dt.date:
+        return column.between(START, END)
+    return (column >= BEGINS) & (column < ENDS)

@@ -6,6 +6,10 @@ overdue meaning a deadline before the reference day (the period's last day, or t
 
 For the whole area, found and resolved counts come from hazard_days (summaries.py); the open
 ones are few and found through the status index.
+
+Each statement is built once per shape of filter (filters.Shape, and the narrowing asked for)
+with its values bound at execution (_values): for one village, building a statement took
+longer than running it.
 """
 
 from __future__ import annotations
@@ -14,39 +18,52 @@ import datetime as dt
 from collections.abc import Mapping
 
 import pandas as pd
-from sqlalchemy import Connection, case, func, literal, select, union_all
+from sqlalchemy import Connection, Date, Integer, bindparam, case, func, literal, select, union_all
 
 from . import summaries
-from .filters import Filters, category_clause, in_period, place_clause, resolve
+from .filters import ENDS, Filters, Shape, bound_period, bound_place, bound_values, resolve, shape
 from .models import HAZARD_LEVELS, HAZARD_OPEN_STATUSES, Grid, Hazard, HazardDay, HazardHistory, Village
-from .sql import MAX_MAP_FEATURES, count_if, day_bucket, frame, to_dates
+from .sql import MAX_MAP_FEATURES, cached_statement, count_if, day_bucket, frame, to_dates
 
 DUE_SOON_DAYS = 3  # 三色预警: yellow when the deadline is this close
 LIST_LIMIT = 500
 
 LEVEL_RANK = case(*((Hazard.level == level, rank) for rank, level in enumerate(HAZARD_LEVELS)), else_=9)
+IS_OPEN = Hazard.status.in_(HAZARD_OPEN_STATUSES)
+
+# The hazard-specific bound values (the filter's own are in filters.py).
+REF, SOON = bindparam("ref", type_=Date), bindparam("soon", type_=Date)  # the reference day, + DUE_SOON_DAYS
+STATUSES, LEVELS = bindparam("statuses", expanding=True), bindparam("levels", expanding=True)
+RESPONSIBLE, WANTED = bindparam("responsible"), bindparam("wanted", type_=Integer)
 
 
-def _place(filters: Filters):
-    return place_clause(filters, Hazard.village_id, Hazard.grid_id) & category_clause(
-        filters, Hazard.category
-    )
+def _values(filters: Filters, today: dt.date | None = None, **narrow) -> dict:
+    """Bound values: the filter's, the reference day's and the narrowing's (statuses, levels,
+    responsible)."""
+    values = bound_values(filters) | {k: list(v) if isinstance(v, tuple) else v for k, v in narrow.items()}
+    if today is not None:
+        ref = filters.period.reference_day(today)
+        values |= {"ref": ref, "soon": ref + dt.timedelta(days=DUE_SOON_DAYS)}
+    return values
 
 
-def _is_open():
-    return Hazard.status.in_(HAZARD_OPEN_STATUSES)
+def _place(at: Shape):
+    return bound_place(at, Hazard.village_id, Hazard.grid_id, Hazard.category)
 
 
-def _overdue(ref: dt.date):
-    return _is_open() & (Hazard.deadline < ref)
+def _overdue():
+    return IS_OPEN & (Hazard.deadline < REF)
 
 
-def warning_colour(ref: dt.date):
-    """三色预警 of an open hazard: red overdue, yellow due within DUE_SOON_DAYS, else green."""
+def warning_colour(ref=REF, soon=None):
+    """三色预警 of an open hazard: red overdue, yellow due within DUE_SOON_DAYS, else green
+    (on the reference day bound as REF and SOON unless a day is given)."""
+    if soon is None:
+        soon = SOON if ref is REF else ref + dt.timedelta(days=DUE_SOON_DAYS)
     return case(
-        (~_is_open(), literal(None)),
+        (~IS_OPEN, literal(None)),
         (Hazard.deadline < ref, "red"),
-        (Hazard.deadline <= ref + dt.timedelta(days=DUE_SOON_DAYS), "yellow"),
+        (Hazard.deadline <= soon, "yellow"),
         else_="green",
     )
 
@@ -55,21 +72,24 @@ def kpis(conn: Connection, filters: Filters, today: dt.date) -> dict:
     """Found, resolved, open, overdue (red), due soon (yellow), and enterprises shut for
     rectification; `warning_colours(kpis)` gives the 三色 tiles without another query."""
     filters = resolve(conn, filters)
-    period = filters.period
-    ref = period.reference_day(today)
+    key = ("kpis", shape(filters), summaries.covers(filters))
+    stmt = cached_statement(key, lambda: _kpis_statement(*key[1:]))
+    return {k: int(v) for k, v in conn.execute(stmt, _values(filters, today)).one()._mapping.items()}
 
+
+def _kpis_statement(at: Shape, whole_area: bool):
     def counted(what, where):  # one figure, found through its own index
-        return select(what).select_from(Hazard).where(_place(filters) & where).scalar_subquery()
+        return select(what).select_from(Hazard).where(_place(at) & where).scalar_subquery()
 
-    if summaries.covers(filters):
-        days = HazardDay.day.between(period.start, period.end) & category_clause(filters, HazardDay.category)
+    if whole_area:
+        days = bound_period(HazardDay.day) & bound_place(at, None, category_column=HazardDay.category)
         found = select(func.coalesce(func.sum(HazardDay.found), 0)).where(days).scalar_subquery()
         resolved = select(func.coalesce(func.sum(HazardDay.resolved), 0)).where(days).scalar_subquery()
     else:
-        found = counted(func.count(), in_period(Hazard.found_at, period))
-        resolved = counted(func.count(), in_period(Hazard.resolved_at, period))
-    colours = _colour_counts(_place(filters) & (Hazard.found_at < period.ends), ref).subquery()
-    stmt = select(
+        found = counted(func.count(), bound_period(Hazard.found_at))
+        resolved = counted(func.count(), bound_period(Hazard.resolved_at))
+    colours = _colour_counts(_place(at) & (Hazard.found_at < ENDS)).subquery()
+    return select(
         found.label("found"),
         resolved.label("resolved"),
         colours.c.open,
@@ -77,20 +97,19 @@ def kpis(conn: Connection, filters: Filters, today: dt.date) -> dict:
         colours.c.due_soon,
         counted(
             func.count(func.distinct(Hazard.enterprise)),
-            in_period(Hazard.found_at, period) & Hazard.enterprise_shut.is_(True),
+            bound_period(Hazard.found_at) & Hazard.enterprise_shut.is_(True),
         ).label("enterprises_shut"),
     ).select_from(colours)
-    return {k: int(v) for k, v in conn.execute(stmt).one()._mapping.items()}
 
 
-def _colour_counts(where, ref: dt.date):
+def _colour_counts(where):
     """One row of the open hazards matching `where`: open, overdue (red), due_soon (yellow)."""
-    colour = warning_colour(ref)
+    colour = warning_colour()
     return select(
         func.count().label("open"),
         count_if(colour == "red").label("overdue"),
         count_if(colour == "yellow").label("due_soon"),
-    ).where(where & _is_open())
+    ).where(where & IS_OPEN)
 
 
 def warning_colours(figures: Mapping[str, int]) -> dict[str, int]:
@@ -100,17 +119,22 @@ def warning_colours(figures: Mapping[str, int]) -> dict[str, int]:
     return {"red": red, "yellow": yellow, "green": int(figures["open"]) - red - yellow}
 
 
-def _listed(
-    filters: Filters, statuses: tuple[str, ...], levels: tuple[str, ...], responsible: str | None
-):
-    """The review list's WHERE: place, found by the period's end, statuses, levels, person."""
-    where = _place(filters) & (Hazard.found_at < filters.period.ends)
-    if statuses:
-        where = where & Hazard.status.in_(statuses)
-    if levels:
-        where = where & Hazard.level.in_(levels)
-    if responsible:
-        where = where & (Hazard.responsible_person == responsible)
+def _narrowing(statuses: tuple[str, ...], levels: tuple[str, ...], responsible: str | None) -> dict:
+    """The review list's narrowing as bound values: only the parts asked for."""
+    asked = {"statuses": statuses, "levels": levels, "responsible": responsible}
+    return {k: v for k, v in asked.items() if v}
+
+
+def _listed(at: Shape, narrowed: frozenset[str]):
+    """The review list's WHERE: place, found by the period's end, and the narrowing asked for
+    (statuses, levels, responsible person)."""
+    where = _place(at) & (Hazard.found_at < ENDS)
+    if "statuses" in narrowed:
+        where = where & Hazard.status.in_(STATUSES)
+    if "levels" in narrowed:
+        where = where & Hazard.level.in_(LEVELS)
+    if "responsible" in narrowed:
+        where = where & (Hazard.responsible_person == RESPONSIBLE)
     return where
 
 
@@ -127,22 +151,23 @@ def warning_counts(
     it as they narrow worst_first (only open statuses have a colour). With no narrowing,
     kpis() has the same figures (warning_colours)."""
     filters = resolve(conn, filters)
-    ref = filters.period.reference_day(today)
-    row = conn.execute(_colour_counts(_listed(filters, statuses, levels, responsible), ref)).one()
-    return warning_colours(row._mapping)
+    narrow = _narrowing(statuses, levels, responsible)
+    key = ("warning_counts", shape(filters), frozenset(narrow))
+    stmt = cached_statement(key, lambda: _colour_counts(_listed(*key[1:])))
+    return warning_colours(conn.execute(stmt, _values(filters, today, **narrow)).one()._mapping)
 
 
 def responsible_people(conn: Connection, filters: Filters) -> list[str]:
     """The responsible persons (包案领导) of hazards in the filter's place found by its end, by name."""
     filters = resolve(conn, filters)
-    stmt = (
+    key = ("responsible_people", shape(filters))
+    stmt = cached_statement(key, lambda: (
         select(Hazard.responsible_person)
-        .where(_place(filters) & (Hazard.found_at < filters.period.ends)
-               & Hazard.responsible_person.is_not(None))
+        .where(_place(key[1]) & (Hazard.found_at < ENDS) & Hazard.responsible_person.is_not(None))
         .group_by(Hazard.responsible_person)
         .order_by(Hazard.responsible_person)
-    )
-    return [name for (name,) in conn.execute(stmt) if name]
+    ))
+    return [name for (name,) in conn.execute(stmt, _values(filters)) if name]
 
 
 def worst_first(
@@ -161,9 +186,23 @@ def worst_first(
     many match in all.
     """
     filters = resolve(conn, filters)
-    ref = filters.period.reference_day(today)
-    where = _listed(filters, statuses, levels, responsible)
-    stmt = (
+    narrow = _narrowing(statuses, levels, responsible)
+    values = _values(filters, today, **narrow) | {"wanted": limit}
+    key = ("worst_first", shape(filters), frozenset(narrow))
+    df = to_dates(frame(conn, cached_statement(key, lambda: _worst_first_statement(*key[1:])), values), "deadline")
+    ref = values["ref"]
+    # A missing deadline comes back as NaT, which is a dt.date too: test for it first.
+    df["days_left"] = [None if pd.isna(d) else (d - ref).days for d in df["deadline"]]
+    if len(df) < limit:  # all of them: no need to count
+        return df, len(df)
+    count = cached_statement(("worst_first count", *key[1:]), lambda: (
+        select(func.count()).select_from(Hazard).where(_listed(*key[1:]))
+    ))
+    return df, int(conn.execute(count, values).scalar_one())
+
+
+def _worst_first_statement(at: Shape, narrowed: frozenset[str]):
+    return (
         select(
             Hazard.id,
             Hazard.source_id,
@@ -180,27 +219,21 @@ def worst_first(
             Hazard.enterprise,
             Hazard.lat,
             Hazard.lon,
-            warning_colour(ref).label("warning"),
+            warning_colour().label("warning"),
         )
         .join(Village, Village.id == Hazard.village_id)
         .outerjoin(Grid, Grid.id == Hazard.grid_id)
-        .where(where)
+        .where(_listed(at, narrowed))
         .order_by(
-            case((_overdue(ref), 0), else_=1),
+            case((_overdue(), 0), else_=1),
             LEVEL_RANK,
             Hazard.deadline.is_(None),
             Hazard.deadline,
             Hazard.found_at,
             Hazard.id,
         )
-        .limit(limit)
+        .limit(WANTED)
     )
-    df = to_dates(frame(conn, stmt), "deadline")
-    # A missing deadline comes back as NaT, which is a dt.date too: test for it first.
-    df["days_left"] = [None if pd.isna(d) else (d - ref).days for d in df["deadline"]]
-    if len(df) < limit:  # all of them: no need to count
-        return df, len(df)
-    return df, int(conn.execute(select(func.count()).select_from(Hazard).where(where)).scalar_one())
 
 
 BREAKDOWNS = ("category", "level", "village")
@@ -214,13 +247,21 @@ def counts_by(
     if not dimensions or set(dimensions) - set(BREAKDOWNS):
         raise ValueError(f"dimensions must be some of {BREAKDOWNS}, not {dimensions!r}")
     filters = resolve(conn, filters)
-    in_place = _place(filters) & in_period(Hazard.found_at, filters.period)
+    key = ("counts_by", shape(filters), summaries.covers(filters), tuple(dimensions))
+    stmt = cached_statement(key, lambda: _counts_by_statement(*key[1:]))
+    found = conn.execute(stmt, _values(filters)).all()
+    # Split as tuples: a mask and a copy per dimension in pandas cost more than the query.
+    return {d: pd.DataFrame([row[1:] for row in found if row[0] == d], columns=[d, "found", "open"]) for d in dimensions}
+
+
+def _counts_by_statement(at: Shape, whole_area: bool, dimensions: tuple[str, ...]):
+    in_place = _place(at) & bound_period(Hazard.found_at)
 
     def per(dimension: str):  # dimension, key, found, open
         tag = literal(dimension).label("dimension")
         if dimension == "village":  # counted per village id, then named: no sort of joined rows by name
             counts = (
-                select(Hazard.village_id, func.count().label("found"), count_if(_is_open()).label("open"))
+                select(Hazard.village_id, func.count().label("found"), count_if(IS_OPEN).label("open"))
                 .where(in_place)
                 .group_by(Hazard.village_id)
                 .subquery()
@@ -228,69 +269,70 @@ def counts_by(
             return select(tag, Village.name.label("key"), counts.c.found, counts.c.open).join(
                 Village, Village.id == counts.c.village_id
             )
-        if summaries.covers(filters):
+        if whole_area:
             key, found = getattr(HazardDay, dimension), func.sum(HazardDay.found)
             return (
                 select(tag, key.label("key"), found.label("found"), func.sum(HazardDay.found_open).label("open"))
-                .where(HazardDay.day.between(filters.period.start, filters.period.end)
-                       & category_clause(filters, HazardDay.category))
+                .where(bound_period(HazardDay.day) & bound_place(at, None, category_column=HazardDay.category))
                 .group_by(key)
                 .having(found > 0)
             )
         key = getattr(Hazard, dimension)
-        return select(tag, key.label("key"), func.count().label("found"), count_if(_is_open()).label("open")).where(
+        return select(tag, key.label("key"), func.count().label("found"), count_if(IS_OPEN).label("open")).where(
             in_place
         ).group_by(key)
 
     parts = [per(d) for d in dimensions]
     rows = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
-    found = conn.execute(select(rows).order_by(rows.c.found.desc(), rows.c.key)).all()
-    # Split as tuples: a mask and a copy per dimension in pandas cost more than the query.
-    return {d: pd.DataFrame([row[1:] for row in found if row[0] == d], columns=[d, "found", "open"]) for d in dimensions}
+    return select(rows).order_by(rows.c.found.desc(), rows.c.key)
 
 
 def new_vs_resolved(conn: Connection, filters: Filters, unit: str = "week") -> pd.DataFrame:
     """Hazards found and resolved per bucket: bucket, found, resolved."""
     filters = resolve(conn, filters)
-    if summaries.covers(filters):
+    key = ("new_vs_resolved", shape(filters), summaries.covers(filters), unit, conn.dialect.name)
+    stmt = cached_statement(key, lambda: _new_vs_resolved_statement(conn, *key[1:4]))
+    return to_dates(frame(conn, stmt, _values(filters)), "bucket")
+
+
+def _new_vs_resolved_statement(conn: Connection, at: Shape, whole_area: bool, unit: str):
+    if whole_area:
         bucket = day_bucket(conn, HazardDay.day, unit).label("bucket")
         found, resolved = func.sum(HazardDay.found), func.sum(HazardDay.resolved)
-        stmt = (
+        return (
             select(bucket, found.label("found"), resolved.label("resolved"))
-            .where(HazardDay.day.between(filters.period.start, filters.period.end)
-                   & category_clause(filters, HazardDay.category))
+            .where(bound_period(HazardDay.day) & bound_place(at, None, category_column=HazardDay.category))
             .group_by(bucket)
             .having((found > 0) | (resolved > 0))
             .order_by(bucket)
         )
-        return to_dates(frame(conn, stmt), "bucket")
     # One row per event (found or resolved in the period), then counted per bucket.
     events = union_all(
         select(day_bucket(conn, Hazard.found_at, unit).label("bucket"), literal(1).label("found"),
                literal(0).label("resolved"))
-        .where(_place(filters) & in_period(Hazard.found_at, filters.period)),
+        .where(_place(at) & bound_period(Hazard.found_at)),
         select(day_bucket(conn, Hazard.resolved_at, unit), literal(0), literal(1))
-        .where(_place(filters) & in_period(Hazard.resolved_at, filters.period)),
+        .where(_place(at) & bound_period(Hazard.resolved_at)),
     ).subquery()
-    stmt = (
+    return (
         select(events.c.bucket, func.sum(events.c.found).label("found"), func.sum(events.c.resolved).label("resolved"))
         .group_by(events.c.bucket)
         .order_by(events.c.bucket)
     )
-    return to_dates(frame(conn, stmt), "bucket")
 
 
 def by_village(conn: Connection, filters: Filters) -> pd.DataFrame:
     """Open hazards per village: village, value."""
     filters = resolve(conn, filters)
-    stmt = (
+    key = ("by_village", shape(filters))
+    stmt = cached_statement(key, lambda: (
         select(Village.name.label("village"), func.count().label("value"))
         .select_from(Hazard)
         .join(Village, Village.id == Hazard.village_id)
-        .where(_place(filters) & _is_open() & (Hazard.found_at < filters.period.ends))
+        .where(_place(key[1]) & IS_OPEN & (Hazard.found_at < ENDS))
         .group_by(Village.name)
-    )
-    return frame(conn, stmt)
+    ))
+    return frame(conn, stmt, _values(filters))
 
 
 def map_points(conn: Connection, filters: Filters, today: dt.date) -> pd.DataFrame:
@@ -298,41 +340,47 @@ def map_points(conn: Connection, filters: Filters, today: dt.date) -> pd.DataFra
     first, then by level, deadline and id), at most MAX_MAP_FEATURES: id, title, level, status,
     is_open, warning, lat, lon."""
     filters = resolve(conn, filters)
-    ref = filters.period.reference_day(today)
-    located = _place(filters) & Hazard.lat.is_not(None)
-    is_open = _is_open() & (Hazard.found_at < filters.period.ends)
-
-    def drawn(flag):
-        return select(Hazard.id, Hazard.title, Hazard.level, Hazard.status, flag.label("is_open"),
-                      warning_colour(ref).label("warning"), Hazard.lat, Hazard.lon)
-
-    if not summaries.covers(filters):  # a few villages' hazards: sorted in one go
-        parts = [
-            drawn(case((is_open, True), else_=False))
-            .where(located & (is_open | in_period(Hazard.found_at, filters.period)))
-            .order_by(case((is_open, 0), else_=1), LEVEL_RANK, Hazard.deadline, Hazard.id)
-        ]
-    else:
-        # The whole area: parts an index finds in order on its own, worst first (the open ones
-        # by status, then the others level by level by deadline), until there are enough.
-        found_closed = in_period(Hazard.found_at, filters.period) & Hazard.status.not_in(HAZARD_OPEN_STATUSES)
-        parts = [
-            drawn(literal(flag)).where(located & where).order_by(*order, Hazard.deadline, Hazard.id)
-            for flag, where, order in (
-                (True, is_open, (LEVEL_RANK,)),
-                *((False, (Hazard.level == level) & found_closed, ()) for level in HAZARD_LEVELS),
-                (False, Hazard.level.not_in(HAZARD_LEVELS) & found_closed, (LEVEL_RANK,)),
-            )
-        ]
+    key = ("map_points", shape(filters), summaries.covers(filters))
+    parts = cached_statement(key, lambda: _map_parts(*key[1:]))
+    values = _values(filters, today)
     frames, wanted = [], MAX_MAP_FEATURES
     for part in parts:
-        frames.append(frame(conn, part.limit(wanted)))
+        frames.append(frame(conn, part, values | {"wanted": wanted}))
         wanted -= len(frames[-1])
         if wanted == 0:
             break
-    df = pd.concat(frames, ignore_index=True)
+    df = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
     df["is_open"] = df["is_open"].astype(bool)
     return df
+
+
+def _map_parts(at: Shape, whole_area: bool) -> tuple:
+    """map_points' statements, run in turn until there are MAX_MAP_FEATURES rows."""
+    located = _place(at) & Hazard.lat.is_not(None)
+    is_open = IS_OPEN & (Hazard.found_at < ENDS)
+
+    def drawn(flag):
+        return select(Hazard.id, Hazard.title, Hazard.level, Hazard.status, flag.label("is_open"),
+                      warning_colour().label("warning"), Hazard.lat, Hazard.lon)
+
+    if not whole_area:  # a few villages' hazards: sorted in one go
+        return (
+            drawn(case((is_open, True), else_=False))
+            .where(located & (is_open | bound_period(Hazard.found_at)))
+            .order_by(case((is_open, 0), else_=1), LEVEL_RANK, Hazard.deadline, Hazard.id)
+            .limit(WANTED),
+        )
+    # The whole area: parts an index finds in order on its own, worst first (the open ones
+    # by status, then the others level by level by deadline), until there are enough.
+    found_closed = bound_period(Hazard.found_at) & Hazard.status.not_in(HAZARD_OPEN_STATUSES)
+    return tuple(
+        drawn(literal(flag)).where(located & where).order_by(*order, Hazard.deadline, Hazard.id).limit(WANTED)
+        for flag, where, order in (
+            (True, is_open, (LEVEL_RANK,)),
+            *((False, (Hazard.level == level) & found_closed, ()) for level in HAZARD_LEVELS),
+            (False, Hazard.level.not_in(HAZARD_LEVELS) & found_closed, (LEVEL_RANK,)),
+        )
+    )
 
 
 def history(conn: Connection, hazard_id: int) -> pd.DataFrame:

@@ -4,6 +4,8 @@ conditional counts, and the few expressions SQLite and PostgreSQL spell differen
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from typing import TypeVar
 
 import pandas as pd
 from sqlalchemy import Connection, Integer, Select, case, cast, func
@@ -20,12 +22,26 @@ def using_index(stmt: Select, table, index: str) -> Select:
     return stmt.with_hint(table, f"INDEXED BY {index}", dialect_name="sqlite")
 
 
-def frame(conn: Connection, stmt: Select) -> pd.DataFrame:
-    """Run `stmt` and return its rows as a DataFrame (columns named by the statement)."""
-    result = conn.execute(stmt)
+def frame(conn: Connection, stmt: Select, values: dict | None = None) -> pd.DataFrame:
+    """Run `stmt` (with bound `values`) and return its rows as a DataFrame (columns named by the statement)."""
+    result = conn.execute(stmt, values)
     # Plain tuples: given SQLAlchemy Rows, pandas probes each one as a named tuple, which costs
     # more than running the query (the frame is the same).
     return pd.DataFrame.from_records([tuple(row) for row in result], columns=list(result.keys()))
+
+
+_statements: dict[tuple, object] = {}
+Built = TypeVar("Built")
+
+
+def cached_statement(key: tuple, build: Callable[[], Built]) -> Built:
+    """The statement (or statements) for `key`, built by build() the first time only. `key`
+    names everything the statement depends on (the function, the filter's Shape, the dialect
+    where it matters); values are bound parameters, given at execution."""
+    statement = _statements.get(key)
+    if statement is None:
+        statement = _statements[key] = build()
+    return statement
 
 
 def count_if(condition) -> object:
