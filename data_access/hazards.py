@@ -7,14 +7,15 @@ overdue meaning a deadline before the reference day (the period's last day, or t
 For the whole area, found and resolved counts come from hazard_days (summaries.py); the open
 ones are few and found through the status index.
 
-Each statement is built once per shape of filter (filters.Shape, and the narrowing asked for)
-with its values bound at execution (_values): for one village, building a statement took
-longer than running it.
+Each statement is built once per shape of filter (filters.Shape, and the narrowing asked for:
+the functools.cache on each _..._statement) with its values bound at execution (_values): for
+one village, building a statement took longer than running it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping
 
 import pandas as pd
@@ -23,7 +24,7 @@ from sqlalchemy import Connection, Date, Integer, bindparam, case, func, literal
 from . import summaries
 from .filters import ENDS, Filters, Shape, bound_period, bound_place, bound_values, resolve, shape
 from .models import HAZARD_LEVELS, HAZARD_OPEN_STATUSES, Grid, Hazard, HazardDay, HazardHistory, Village
-from .sql import MAX_MAP_FEATURES, cached_statement, count_if, day_bucket, frame, to_dates
+from .sql import MAX_MAP_FEATURES, count_if, day_bucket_in, frame, to_dates
 
 DUE_SOON_DAYS = 3  # 三色预警: yellow when the deadline is this close
 LIST_LIMIT = 500
@@ -72,11 +73,11 @@ def kpis(conn: Connection, filters: Filters, today: dt.date) -> dict:
     """Found, resolved, open, overdue (red), due soon (yellow), and enterprises shut for
     rectification; `warning_colours(kpis)` gives the 三色 tiles without another query."""
     filters = resolve(conn, filters)
-    key = ("kpis", shape(filters), summaries.covers(filters))
-    stmt = cached_statement(key, lambda: _kpis_statement(*key[1:]))
+    stmt = _kpis_statement(shape(filters), summaries.covers(filters))
     return {k: int(v) for k, v in conn.execute(stmt, _values(filters, today)).one()._mapping.items()}
 
 
+@functools.cache
 def _kpis_statement(at: Shape, whole_area: bool):
     def counted(what, where):  # one figure, found through its own index
         return select(what).select_from(Hazard).where(_place(at) & where).scalar_subquery()
@@ -152,22 +153,30 @@ def warning_counts(
     kpis() has the same figures (warning_colours)."""
     filters = resolve(conn, filters)
     narrow = _narrowing(statuses, levels, responsible)
-    key = ("warning_counts", shape(filters), frozenset(narrow))
-    stmt = cached_statement(key, lambda: _colour_counts(_listed(*key[1:])))
+    stmt = _colour_statement(shape(filters), frozenset(narrow))
     return warning_colours(conn.execute(stmt, _values(filters, today, **narrow)).one()._mapping)
+
+
+@functools.cache
+def _colour_statement(at: Shape, narrowed: frozenset[str]):
+    return _colour_counts(_listed(at, narrowed))
 
 
 def responsible_people(conn: Connection, filters: Filters) -> list[str]:
     """The responsible persons (包案领导) of hazards in the filter's place found by its end, by name."""
     filters = resolve(conn, filters)
-    key = ("responsible_people", shape(filters))
-    stmt = cached_statement(key, lambda: (
+    stmt = _responsible_statement(shape(filters))
+    return [name for (name,) in conn.execute(stmt, _values(filters)) if name]
+
+
+@functools.cache
+def _responsible_statement(at: Shape):
+    return (
         select(Hazard.responsible_person)
-        .where(_place(key[1]) & (Hazard.found_at < ENDS) & Hazard.responsible_person.is_not(None))
+        .where(_place(at) & (Hazard.found_at < ENDS) & Hazard.responsible_person.is_not(None))
         .group_by(Hazard.responsible_person)
         .order_by(Hazard.responsible_person)
-    ))
-    return [name for (name,) in conn.execute(stmt, _values(filters)) if name]
+    )
 
 
 def worst_first(
@@ -188,19 +197,22 @@ def worst_first(
     filters = resolve(conn, filters)
     narrow = _narrowing(statuses, levels, responsible)
     values = _values(filters, today, **narrow) | {"wanted": limit}
-    key = ("worst_first", shape(filters), frozenset(narrow))
-    df = to_dates(frame(conn, cached_statement(key, lambda: _worst_first_statement(*key[1:])), values), "deadline")
+    at, narrowed = shape(filters), frozenset(narrow)
+    df = to_dates(frame(conn, _worst_first_statement(at, narrowed), values), "deadline")
     ref = values["ref"]
     # A missing deadline comes back as NaT, which is a dt.date too: test for it first.
     df["days_left"] = [None if pd.isna(d) else (d - ref).days for d in df["deadline"]]
     if len(df) < limit:  # all of them: no need to count
         return df, len(df)
-    count = cached_statement(("worst_first count", *key[1:]), lambda: (
-        select(func.count()).select_from(Hazard).where(_listed(*key[1:]))
-    ))
-    return df, int(conn.execute(count, values).scalar_one())
+    return df, int(conn.execute(_count_listed_statement(at, narrowed), values).scalar_one())
 
 
+@functools.cache
+def _count_listed_statement(at: Shape, narrowed: frozenset[str]):
+    return select(func.count()).select_from(Hazard).where(_listed(at, narrowed))
+
+
+@functools.cache
 def _worst_first_statement(at: Shape, narrowed: frozenset[str]):
     return (
         select(
@@ -247,13 +259,13 @@ def counts_by(
     if not dimensions or set(dimensions) - set(BREAKDOWNS):
         raise ValueError(f"dimensions must be some of {BREAKDOWNS}, not {dimensions!r}")
     filters = resolve(conn, filters)
-    key = ("counts_by", shape(filters), summaries.covers(filters), tuple(dimensions))
-    stmt = cached_statement(key, lambda: _counts_by_statement(*key[1:]))
+    stmt = _counts_by_statement(shape(filters), summaries.covers(filters), tuple(dimensions))
     found = conn.execute(stmt, _values(filters)).all()
     # Split as tuples: a mask and a copy per dimension in pandas cost more than the query.
     return {d: pd.DataFrame([row[1:] for row in found if row[0] == d], columns=[d, "found", "open"]) for d in dimensions}
 
 
+@functools.cache
 def _counts_by_statement(at: Shape, whole_area: bool, dimensions: tuple[str, ...]):
     in_place = _place(at) & bound_period(Hazard.found_at)
 
@@ -290,14 +302,14 @@ def _counts_by_statement(at: Shape, whole_area: bool, dimensions: tuple[str, ...
 def new_vs_resolved(conn: Connection, filters: Filters, unit: str = "week") -> pd.DataFrame:
     """Hazards found and resolved per bucket: bucket, found, resolved."""
     filters = resolve(conn, filters)
-    key = ("new_vs_resolved", shape(filters), summaries.covers(filters), unit, conn.dialect.name)
-    stmt = cached_statement(key, lambda: _new_vs_resolved_statement(conn, *key[1:4]))
+    stmt = _new_vs_resolved_statement(conn.dialect.name, shape(filters), summaries.covers(filters), unit)
     return to_dates(frame(conn, stmt, _values(filters)), "bucket")
 
 
-def _new_vs_resolved_statement(conn: Connection, at: Shape, whole_area: bool, unit: str):
+@functools.cache
+def _new_vs_resolved_statement(dialect: str, at: Shape, whole_area: bool, unit: str):
     if whole_area:
-        bucket = day_bucket(conn, HazardDay.day, unit).label("bucket")
+        bucket = day_bucket_in(dialect, HazardDay.day, unit).label("bucket")
         found, resolved = func.sum(HazardDay.found), func.sum(HazardDay.resolved)
         return (
             select(bucket, found.label("found"), resolved.label("resolved"))
@@ -308,10 +320,10 @@ def _new_vs_resolved_statement(conn: Connection, at: Shape, whole_area: bool, un
         )
     # One row per event (found or resolved in the period), then counted per bucket.
     events = union_all(
-        select(day_bucket(conn, Hazard.found_at, unit).label("bucket"), literal(1).label("found"),
+        select(day_bucket_in(dialect, Hazard.found_at, unit).label("bucket"), literal(1).label("found"),
                literal(0).label("resolved"))
         .where(_place(at) & bound_period(Hazard.found_at)),
-        select(day_bucket(conn, Hazard.resolved_at, unit), literal(0), literal(1))
+        select(day_bucket_in(dialect, Hazard.resolved_at, unit), literal(0), literal(1))
         .where(_place(at) & bound_period(Hazard.resolved_at)),
     ).subquery()
     return (
@@ -324,15 +336,18 @@ def _new_vs_resolved_statement(conn: Connection, at: Shape, whole_area: bool, un
 def by_village(conn: Connection, filters: Filters) -> pd.DataFrame:
     """Open hazards per village: village, value."""
     filters = resolve(conn, filters)
-    key = ("by_village", shape(filters))
-    stmt = cached_statement(key, lambda: (
+    return frame(conn, _by_village_statement(shape(filters)), _values(filters))
+
+
+@functools.cache
+def _by_village_statement(at: Shape):
+    return (
         select(Village.name.label("village"), func.count().label("value"))
         .select_from(Hazard)
         .join(Village, Village.id == Hazard.village_id)
-        .where(_place(key[1]) & IS_OPEN & (Hazard.found_at < ENDS))
+        .where(_place(at) & IS_OPEN & (Hazard.found_at < ENDS))
         .group_by(Village.name)
-    ))
-    return frame(conn, stmt, _values(filters))
+    )
 
 
 def map_points(conn: Connection, filters: Filters, today: dt.date) -> pd.DataFrame:
@@ -340,8 +355,7 @@ def map_points(conn: Connection, filters: Filters, today: dt.date) -> pd.DataFra
     first, then by level, deadline and id), at most MAX_MAP_FEATURES: id, title, level, status,
     is_open, warning, lat, lon."""
     filters = resolve(conn, filters)
-    key = ("map_points", shape(filters), summaries.covers(filters))
-    parts = cached_statement(key, lambda: _map_parts(*key[1:]))
+    parts = _map_parts(shape(filters), summaries.covers(filters))
     values = _values(filters, today)
     frames, wanted = [], MAX_MAP_FEATURES
     for part in parts:
@@ -354,6 +368,7 @@ def map_points(conn: Connection, filters: Filters, today: dt.date) -> pd.DataFra
     return df
 
 
+@functools.cache
 def _map_parts(at: Shape, whole_area: bool) -> tuple:
     """map_points' statements, run in turn until there are MAX_MAP_FEATURES rows."""
     located = _place(at) & Hazard.lat.is_not(None)

@@ -4,8 +4,6 @@ conditional counts, and the few expressions SQLite and PostgreSQL spell differen
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from typing import TypeVar
 
 import pandas as pd
 from sqlalchemy import Connection, Integer, Select, case, cast, func
@@ -30,20 +28,6 @@ def frame(conn: Connection, stmt: Select, values: dict | None = None) -> pd.Data
     return pd.DataFrame.from_records([tuple(row) for row in result], columns=list(result.keys()))
 
 
-_statements: dict[tuple, object] = {}
-Built = TypeVar("Built")
-
-
-def cached_statement(key: tuple, build: Callable[[], Built]) -> Built:
-    """The statement (or statements) for `key`, built by build() the first time only. `key`
-    names everything the statement depends on (the function, the filter's Shape, the dialect
-    where it matters); values are bound parameters, given at execution."""
-    statement = _statements.get(key)
-    if statement is None:
-        statement = _statements[key] = build()
-    return statement
-
-
 def count_if(condition) -> object:
     """COUNT of rows where `condition` holds, 0 (not NULL) when there are none."""
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
@@ -61,9 +45,14 @@ def change(current: int, earlier: int) -> float | None:
 
 def day_bucket(conn: Connection, column, unit: str):
     """The first day of the day/week/month that `column` falls in, as a date (Monday weeks)."""
+    return day_bucket_in(conn.dialect.name, column, unit)
+
+
+def day_bucket_in(dialect: str, column, unit: str):
+    """day_bucket for the dialect named (for a statement built once and kept)."""
     if unit not in ("day", "week", "month"):
         raise ValueError(f"unknown bucket unit {unit!r}")
-    if conn.dialect.name == "sqlite":
+    if dialect == "sqlite":
         modifiers = {"day": (), "week": ("weekday 0", "-6 days"), "month": ("start of month",)}[unit]
         # For weeks: 'weekday 0' moves on to the week's Sunday (or stays), then back to Monday.
         return func.date(column, *modifiers)

@@ -127,3 +127,25 @@ def test_worst_first_says_how_many_match_whatever_the_limit(conn, limit):
     f.hazard(conn, ni, T(2026, 3, 4), status="已化解", resolved_at=T(2026, 4, 1))  # not listed
     listed, total = hazards.worst_first(conn, YEAR, TODAY, limit=limit)
     assert (len(listed), total) == (min(limit, 3), 3)
+
+
+def test_statements_kept_per_filter_shape_take_each_filters_own_values(conn):
+    """The hazard statements are built once per shape and reused: nothing of one filter's
+    values (villages, period, person, limit) may stay in them for the next filter."""
+    ni, fh = f.village(conn, "倪宅村"), f.village(conn, "凤凰村")
+    at = {"lat": 29.0, "lon": 120.0}
+    f.hazard(conn, ni, T(2026, 3, 1), responsible_person="李四", deadline=TODAY - dt.timedelta(days=1), **at)
+    f.hazard(conn, ni, T(2026, 3, 2), responsible_person="李四", **at)
+    f.hazard(conn, fh, T(2026, 6, 1), responsible_person="王五", deadline=TODAY + dt.timedelta(days=1), **at)
+    march = Period(dt.date(2026, 3, 1), dt.date(2026, 3, 31))
+
+    def village(name, period=YEAR.period):
+        return Filters(period, villages=(name,))
+
+    assert [hazards.kpis(conn, village(v), TODAY)["found"] for v in ("倪宅村", "凤凰村", "倪宅村")] == [2, 1, 2]
+    assert hazards.kpis(conn, village("凤凰村", march), TODAY)["found"] == 0
+    assert [hazards.warning_counts(conn, YEAR, TODAY, responsible=p)["red"] for p in ("李四", "王五")] == [1, 0]
+    assert [len(hazards.worst_first(conn, YEAR, TODAY, limit=n)[0]) for n in (1, 3, 2)] == [1, 3, 2]
+    assert [len(hazards.map_points(conn, village(v), TODAY)) for v in ("凤凰村", "倪宅村")] == [1, 2]
+    assert [hazards.counts_by(conn, village(v), ("village",))["village"].values.tolist()
+            for v in ("倪宅村", "凤凰村")] == [[["倪宅村", 2, 2]], [["凤凰村", 1, 1]]]
