@@ -56,11 +56,10 @@ def _overdue():
     return IS_OPEN & (Hazard.deadline < REF)
 
 
-def warning_colour(ref=REF, soon=None):
-    """三色预警 of an open hazard: red overdue, yellow due within DUE_SOON_DAYS, else green
-    (on the reference day bound as REF and SOON unless a day is given)."""
-    if soon is None:
-        soon = SOON if ref is REF else ref + dt.timedelta(days=DUE_SOON_DAYS)
+def warning_colour(on: dt.date | None = None):
+    """三色预警 of an open hazard: red overdue, yellow due within DUE_SOON_DAYS, else green; on
+    the day given, or on the reference day bound as REF (with SOON)."""
+    ref, soon = (REF, SOON) if on is None else (on, on + dt.timedelta(days=DUE_SOON_DAYS))
     return case(
         (~IS_OPEN, literal(None)),
         (Hazard.deadline < ref, "red"),
