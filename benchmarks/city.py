@@ -110,7 +110,6 @@ def view_calls(view: str, f: Filters, resolved: Filters, today: dt.date,
         "population": [("population.kpis", population.kpis, (f, today)), ("population.by_village", population.by_village, (f, today)),
                        ("population.flows", population.flows, (f, "week")), ("population.origins", population.origins, (f, today)),
                        ("population.age_gender", population.age_gender, (f, today)),
-                       ("population.anomaly_counts", population.anomaly_counts, (f, today)),
                        *((f"population.anomaly_list {k}", population.anomaly_list, (f, today, k))
                          for k in population.ANOMALIES),
                        ("population.by_house", population.by_house, (f, today)),
@@ -399,6 +398,7 @@ def floor_statements(view: str, scope: Scope, dialect: str, ctx: dict) -> list[t
         "kpis.summary": ["events.kpis", "alerts.kpis", "hazards.kpis", "population.kpis", "population.anomaly_counts",
                          "alerts.zero_days"],
         "kpis.by_village": ["population.by_village"],
+        "population.kpis": ["population.kpis", "population.anomaly_counts"],
         "hazards.counts_by": [f"hazards.counts_by {d}" for d in hazards.BREAKDOWNS],
     }
     out = list(common)

@@ -144,7 +144,8 @@ def _open_houses(conn: Connection, day: dt.date):
 
 
 def kpis(conn: Connection, filters: Filters, today: dt.date) -> dict:
-    """Residents on the reference day, arrivals and departures in the period, open anomalies."""
+    """Residents on the reference day, arrivals and departures in the period, open anomalies
+    (their sum, and anomaly_counts as anomalies_by_kind)."""
     filters = resolve(conn, filters)
     ref = _ref(filters, today)
     if summaries.covers(filters):
@@ -163,8 +164,8 @@ def kpis(conn: Connection, filters: Filters, today: dt.date) -> dict:
             count_if(in_period(PopulationStay.left_at, filters.period)).label("departures"),
         ).where(_place(filters))
     figures = {k: int(v) for k, v in conn.execute(stmt).one()._mapping.items()}
-    figures["anomalies"] = sum(anomaly_counts(conn, filters, today).values())
-    return figures
+    by_kind = anomaly_counts(conn, filters, today)  # here, so that a page asks for them once
+    return figures | {"anomalies": sum(by_kind.values()), "anomalies_by_kind": by_kind}
 
 
 def _anomaly_where(kind: str, ref: dt.date):
@@ -323,17 +324,20 @@ def flows(conn: Connection, filters: Filters, unit: str = "day") -> pd.DataFrame
             .having((arrivals > 0) | (departures > 0))
         )
         return to_dates(frame(conn, stmt), "bucket").sort_values("bucket", ignore_index=True)
-    out = []
-    for column, name in ((PopulationStay.arrived_at, "arrivals"), (PopulationStay.left_at, "departures")):
-        bucket = day_bucket(conn, column, unit).label("bucket")
-        stmt = (
-            select(bucket, func.count().label(name))
-            .where(_place(filters) & in_period(column, filters.period))
-            .group_by(bucket)
-        )
-        out.append(frame(conn, stmt).set_index("bucket"))
-    merged = out[0].join(out[1], how="outer").fillna(0).astype(int).reset_index()
-    return to_dates(merged, "bucket").sort_values("bucket", ignore_index=True)
+    # One row per arrival or departure in the period, then counted per bucket.
+    moves = union_all(*(
+        select(day_bucket(conn, column, unit).label("bucket"), literal(arrival, Integer).label("arrivals"),
+               literal(1 - arrival, Integer).label("departures"))
+        .where(_place(filters) & in_period(column, filters.period))
+        for column, arrival in ((PopulationStay.arrived_at, 1), (PopulationStay.left_at, 0))
+    )).subquery()
+    stmt = (
+        select(moves.c.bucket, func.sum(moves.c.arrivals).label("arrivals"),
+               func.sum(moves.c.departures).label("departures"))
+        .group_by(moves.c.bucket)
+        .order_by(moves.c.bucket)
+    )
+    return to_dates(frame(conn, stmt), "bucket")
 
 
 def by_village(conn: Connection, filters: Filters, today: dt.date) -> pd.DataFrame:

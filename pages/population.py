@@ -31,12 +31,11 @@ auth.require("viewer")
 ctx = shell.context()
 f = ctx.filters
 k = query(population.kpis, f, ctx.today)
-widgets.tiles(*(widgets.Tile(t(key), fmt.count(k[field])) for key, field in (
-    ("residents_now", "residents"), ("arrivals", "arrivals"), ("departures", "departures"),
-    ("anomalies", "anomalies"))))
+tiled = {"residents_now": "residents", "arrivals": "arrivals", "departures": "departures", "anomalies": "anomalies"}
+widgets.tiles(*(widgets.Tile(t(key), fmt.count(k[field])) for key, field in tiled.items()))
 st.caption(t("residents_on", day=f.period.reference_day(ctx.today)))
 
-if not any(k.values()):
+if not any(k[field] for field in tiled.values()):
     widgets.no_data()
 else:
     villages = query(population.by_village, f, ctx.today).sort_values("value", ascending=False)
@@ -63,7 +62,7 @@ else:
             df, labels, height=widgets.CHART_HEIGHT), t("age_gender"))
 
     st.subheader(t("anomalies"))
-    counts = query(population.anomaly_counts, f, ctx.today)
+    counts = k["anomalies_by_kind"]
     kinds = population.ANOMALIES
     tabs = st.tabs([f"{t('anomaly_' + kind)} · {fmt.count(counts[kind])}" for kind in kinds])
     listed = []  # the stays listed, for a leader's unmasking

@@ -51,7 +51,7 @@ def test_kpis_json_has_the_documented_shape(url):
     assert set(figures["alerts"]) == {"effective", "effective_prev_year", "effective_yoy", "cases",
                                       "cases_prev_year", "cases_yoy"}
     assert set(figures["hazards"]) == {"found", "open", "overdue", "due_soon", "resolved", "enterprises_shut"}
-    assert set(figures["population"]) == {"residents", "arrivals", "departures", "anomalies"}
+    assert set(figures["population"]) == {"residents", "arrivals", "departures", "anomalies", "anomalies_by_kind"}
     assert set(figures["zero_days"]) == {"civil_to_criminal", "major_accident", "telecom_fraud"}
     assert figures["events"]["closure_rate"] is None  # empty database: no denominator
 

@@ -148,7 +148,9 @@ def test_population_residents_flows_and_anomalies(conn, two_villages):
     counts = population.anomaly_counts(conn, Filters(period), TODAY)
     assert counts == {"unverified": 1, "overcrowded": 1, "employer_left": 1, "permit_expiring": 1}
     figures = population.kpis(conn, Filters(period), TODAY)
+    by_kind = figures.pop("anomalies_by_kind")
     assert figures == {"residents": 6, "arrivals": 2, "departures": 1, "anomalies": 4}
+    assert by_kind == population.anomaly_counts(conn, Filters(period), TODAY) and sum(by_kind.values()) == 4
     listed = population.anomaly_list(conn, Filters(period), TODAY, "unverified")
     assert list(listed["arrived_at"]) == [D(2026, 10, 1)]
 

@@ -282,7 +282,7 @@ def hazards_board(f: Filters, today: dt.date) -> None:
 
 def population_board(f: Filters, today: dt.date) -> None:
     k = data.query(population.kpis, f, today)
-    anomalies = data.query(population.anomaly_counts, f, today)
+    anomalies = k["anomalies_by_kind"]
     tiles(
         Tile(t("residents_now"), fmt.count(k["residents"])),
         Tile(t("arrivals"), fmt.count(k["arrivals"])),
