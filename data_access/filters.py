@@ -171,6 +171,11 @@ class Shape:
     grids: bool
     categories: bool
 
+    @property
+    def whole_area(self) -> bool:
+        """No village or grid chosen: what the summary tables answer for (summaries.covers)."""
+        return not self.villages and not self.grids
+
 
 def shape(filters: Filters) -> Shape:
     return Shape(filters.village_ids is not None, filters.grid_ids is not None, bool(filters.categories))

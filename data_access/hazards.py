@@ -21,7 +21,6 @@ from collections.abc import Mapping
 import pandas as pd
 from sqlalchemy import Connection, Date, Integer, bindparam, case, func, literal, select, union_all
 
-from . import summaries
 from .filters import ENDS, Filters, Shape, bound_period, bound_place, bound_values, resolve, shape
 from .models import HAZARD_LEVELS, HAZARD_OPEN_STATUSES, Grid, Hazard, HazardDay, HazardHistory, Village
 from .sql import MAX_MAP_FEATURES, count_if, day_bucket_in, frame, to_dates
@@ -52,6 +51,11 @@ def _place(at: Shape):
     return bound_place(at, Hazard.village_id, Hazard.grid_id, Hazard.category)
 
 
+def _in_days(at: Shape):
+    """hazard_days rows of the filter's period and categories (the whole area's summary)."""
+    return bound_period(HazardDay.day) & bound_place(at, None, category_column=HazardDay.category)
+
+
 def _overdue():
     return IS_OPEN & (Hazard.deadline < REF)
 
@@ -72,17 +76,17 @@ def kpis(conn: Connection, filters: Filters, today: dt.date) -> dict:
     """Found, resolved, open, overdue (red), due soon (yellow), and enterprises shut for
     rectification; `warning_colours(kpis)` gives the 三色 tiles without another query."""
     filters = resolve(conn, filters)
-    stmt = _kpis_statement(shape(filters), summaries.covers(filters))
+    stmt = _kpis_statement(shape(filters))
     return {k: int(v) for k, v in conn.execute(stmt, _values(filters, today)).one()._mapping.items()}
 
 
 @functools.cache
-def _kpis_statement(at: Shape, whole_area: bool):
+def _kpis_statement(at: Shape):
     def counted(what, where):  # one figure, found through its own index
         return select(what).select_from(Hazard).where(_place(at) & where).scalar_subquery()
 
-    if whole_area:
-        days = bound_period(HazardDay.day) & bound_place(at, None, category_column=HazardDay.category)
+    if at.whole_area:
+        days = _in_days(at)
         found = select(func.coalesce(func.sum(HazardDay.found), 0)).where(days).scalar_subquery()
         resolved = select(func.coalesce(func.sum(HazardDay.resolved), 0)).where(days).scalar_subquery()
     else:
@@ -258,14 +262,14 @@ def counts_by(
     if not dimensions or set(dimensions) - set(BREAKDOWNS):
         raise ValueError(f"dimensions must be some of {BREAKDOWNS}, not {dimensions!r}")
     filters = resolve(conn, filters)
-    stmt = _counts_by_statement(shape(filters), summaries.covers(filters), tuple(dimensions))
+    stmt = _counts_by_statement(shape(filters), tuple(dimensions))
     found = conn.execute(stmt, _values(filters)).all()
     # Split as tuples: a mask and a copy per dimension in pandas cost more than the query.
     return {d: pd.DataFrame([row[1:] for row in found if row[0] == d], columns=[d, "found", "open"]) for d in dimensions}
 
 
 @functools.cache
-def _counts_by_statement(at: Shape, whole_area: bool, dimensions: tuple[str, ...]):
+def _counts_by_statement(at: Shape, dimensions: tuple[str, ...]):
     in_place = _place(at) & bound_period(Hazard.found_at)
 
     def per(dimension: str):  # dimension, key, found, open
@@ -280,11 +284,11 @@ def _counts_by_statement(at: Shape, whole_area: bool, dimensions: tuple[str, ...
             return select(tag, Village.name.label("key"), counts.c.found, counts.c.open).join(
                 Village, Village.id == counts.c.village_id
             )
-        if whole_area:
+        if at.whole_area:
             key, found = getattr(HazardDay, dimension), func.sum(HazardDay.found)
             return (
                 select(tag, key.label("key"), found.label("found"), func.sum(HazardDay.found_open).label("open"))
-                .where(bound_period(HazardDay.day) & bound_place(at, None, category_column=HazardDay.category))
+                .where(_in_days(at))
                 .group_by(key)
                 .having(found > 0)
             )
@@ -301,18 +305,18 @@ def _counts_by_statement(at: Shape, whole_area: bool, dimensions: tuple[str, ...
 def new_vs_resolved(conn: Connection, filters: Filters, unit: str = "week") -> pd.DataFrame:
     """Hazards found and resolved per bucket: bucket, found, resolved."""
     filters = resolve(conn, filters)
-    stmt = _new_vs_resolved_statement(conn.dialect.name, shape(filters), summaries.covers(filters), unit)
+    stmt = _new_vs_resolved_statement(conn.dialect.name, shape(filters), unit)
     return to_dates(frame(conn, stmt, _values(filters)), "bucket")
 
 
 @functools.cache
-def _new_vs_resolved_statement(dialect: str, at: Shape, whole_area: bool, unit: str):
-    if whole_area:
+def _new_vs_resolved_statement(dialect: str, at: Shape, unit: str):
+    if at.whole_area:
         bucket = day_bucket_in(dialect, HazardDay.day, unit).label("bucket")
         found, resolved = func.sum(HazardDay.found), func.sum(HazardDay.resolved)
         return (
             select(bucket, found.label("found"), resolved.label("resolved"))
-            .where(bound_period(HazardDay.day) & bound_place(at, None, category_column=HazardDay.category))
+            .where(_in_days(at))
             .group_by(bucket)
             .having((found > 0) | (resolved > 0))
             .order_by(bucket)
@@ -354,7 +358,7 @@ def map_points(conn: Connection, filters: Filters, today: dt.date) -> pd.DataFra
     first, then by level, deadline and id), at most MAX_MAP_FEATURES: id, title, level, status,
     is_open, warning, lat, lon."""
     filters = resolve(conn, filters)
-    parts = _map_parts(shape(filters), summaries.covers(filters))
+    parts = _map_parts(shape(filters))
     values = _values(filters, today)
     frames, wanted = [], MAX_MAP_FEATURES
     for part in parts:
@@ -368,7 +372,7 @@ def map_points(conn: Connection, filters: Filters, today: dt.date) -> pd.DataFra
 
 
 @functools.cache
-def _map_parts(at: Shape, whole_area: bool) -> tuple:
+def _map_parts(at: Shape) -> tuple:
     """map_points' statements, run in turn until there are MAX_MAP_FEATURES rows."""
     located = _place(at) & Hazard.lat.is_not(None)
     is_open = IS_OPEN & (Hazard.found_at < ENDS)
@@ -377,7 +381,7 @@ def _map_parts(at: Shape, whole_area: bool) -> tuple:
         return select(Hazard.id, Hazard.title, Hazard.level, Hazard.status, flag.label("is_open"),
                       warning_colour().label("warning"), Hazard.lat, Hazard.lon)
 
-    if not whole_area:  # a few villages' hazards: sorted in one go
+    if not at.whole_area:  # a few villages' hazards: sorted in one go
         return (
             drawn(case((is_open, True), else_=False))
             .where(located & (is_open | bound_period(Hazard.found_at)))

@@ -36,6 +36,7 @@ from sqlalchemy import (
     union_all,
 )
 
+from .filters import shape
 from .models import (
     HAZARD_OPEN_STATUSES,
     SUMMARY_TABLES,
@@ -99,7 +100,7 @@ def n_if(condition):
 def covers(filters) -> bool:
     """Whether the summaries can answer for these (resolved) filters: the whole area, no
     village or grid chosen. Categories are in the summaries that have a category."""
-    return filters.village_ids is None and filters.grid_ids is None
+    return shape(filters).whole_area
 
 
 def is_open_stay():
