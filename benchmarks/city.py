@@ -86,11 +86,12 @@ class Scope:
     village_id: int | None
 
 
-def view_calls(view: str, f: Filters, resolved: Filters, today: dt.date,
-               now: dt.datetime) -> list[tuple[str, Callable, tuple]]:
+def view_calls(view: str, f: Filters, resolved: Filters, today: dt.date, now: dt.datetime,
+               closed_fit: bool) -> list[tuple[str, Callable, tuple]]:
     """(name, data_access function, arguments after the connection) for the view's first render:
     the shared frame (filter bar, names to ids, demo banner, account check, the map's outlines),
-    then the page, which gets the filter `resolved` (what resolve(f) returns) as the app's does."""
+    then the page, which gets the filter `resolved` (what resolve(f) returns) as the app's does.
+    closed_fit: hazards.closed_fit of the hazard KPIs (whether the map draws closed hazards)."""
     frame = [("areas.villages", areas.villages, ()),
              ("areas.grids", areas.grids, (f.villages,)),
              ("filters.resolve", resolve, (f,)),
@@ -99,14 +100,15 @@ def view_calls(view: str, f: Filters, resolved: Filters, today: dt.date,
     f = resolved
     outlines = [("areas.boundaries", areas.boundaries, ())]
     pages = {
-        "overview": [("kpis.summary", kpis.summary, (f, today)), ("hazards.map_points", hazards.map_points, (f, today)),
+        "overview": [("kpis.summary", kpis.summary, (f, today)),
+                     ("hazards.map_points", hazards.map_points, (f, today, False)),
                      ("kpis.by_village", kpis.by_village, (f, today, "residents")),
                      ("alerts.trend", alerts.trend, (f, "week")), ("population.flows", population.flows, (f, "week")),
                      ("events.trend", events.trend, (f, "week"))],
-        "hazards": [("hazards.kpis", hazards.kpis, (f, today)), ("hazards.map_points", hazards.map_points, (f, today)),
+        "hazards": [("hazards.kpis", hazards.kpis, (f, today)), ("hazards.counts_by", hazards.counts_by, (f,)),
+                    ("hazards.map_points", hazards.map_points, (f, today, closed_fit)),
                     ("hazards.new_vs_resolved", hazards.new_vs_resolved, (f,)),
-                    ("hazards.worst_first", hazards.worst_first, (f, today)),
-                    ("hazards.counts_by", hazards.counts_by, (f,))],
+                    ("hazards.worst_first", hazards.worst_first, (f, today))],
         "population": [("population.kpis", population.kpis, (f, today)), ("population.by_village", population.by_village, (f, today)),
                        ("population.flows", population.flows, (f, "week")), ("population.origins", population.origins, (f, today)),
                        ("population.age_gender", population.age_gender, (f, today)),
@@ -180,11 +182,13 @@ def _sql_dialect(dialect: str) -> dict[str, str]:
 def floor_statements(view: str, scope: Scope, dialect: str, ctx: dict) -> list[tuple[str, str]]:
     """(name, SQL) per query of the view: what a person would write by hand for these figures,
     on the summaries for the whole area and on the records for a village (as data_access does).
-    `ctx` holds facts looked up beforehand (how many alerts the map has, for its branch)."""
+    `ctx` holds facts looked up beforehand (how many alerts the map has, whether the hazard map
+    draws closed hazards: for their branches)."""
     d = _sql_dialect(dialect)
     wk = d["week"].format
     area = scope.village_id is None
     vill = "" if area else " AND village_id = :v"
+    closed_too = " OR (found_at >= :b AND found_at < :e)" if view == "hazards" and ctx["closed_fit"] else ""
     common = [
         ("areas.villages", "SELECT name, work_area, town, in_micro_centre FROM villages ORDER BY town, work_area, name"),
         ("areas.grids", "SELECT v.name, g.name FROM grids g JOIN villages v ON v.id = g.village_id"
@@ -319,7 +323,7 @@ def floor_statements(view: str, scope: Scope, dialect: str, ctx: dict) -> list[t
             f"enterprise_shut = :t AND found_at >= :b AND found_at < :e{vill})"),
         "hazards.map_points": (
             f"SELECT id, title, level, status, lat, lon FROM hazards WHERE lat IS NOT NULL{vill} AND ((status IN "
-            f"('待处置', '整改中') AND found_at < :e) OR (found_at >= :b AND found_at < :e)) ORDER BY CASE WHEN status IN "
+            f"('待处置', '整改中') AND found_at < :e){closed_too}) ORDER BY CASE WHEN status IN "
             f"('待处置', '整改中') AND found_at < :e THEN 0 ELSE 1 END, CASE level WHEN '重大' THEN 0 WHEN '较大' THEN 1 "
             f"WHEN '一般' THEN 2 ELSE 9 END, deadline, id LIMIT 2000"),
         "hazards.new_vs_resolved": (
@@ -403,7 +407,7 @@ def floor_statements(view: str, scope: Scope, dialect: str, ctx: dict) -> list[t
     }
     out = list(common)
     framed = {name for name, _ in common} | {"filters.resolve"}  # with no village, resolve runs no SQL
-    for name, _, _ in view_calls(view, scope.filters, scope.filters, ctx["today"], ctx["now"]):
+    for name, _, _ in view_calls(view, scope.filters, scope.filters, ctx["today"], ctx["now"], ctx["closed_fit"]):
         if name in framed:
             continue
         out += [(name if part == name else f"{name}: {part}", statements[part]) for part in parts.get(name, [name])]
@@ -538,7 +542,9 @@ def naive_ms(url: str, view: str, scope: Scope, today: dt.date) -> float:
             is_open = h["status"].isin(("待处置", "整改中")) & (found < e)
             in_p = (found >= b) & (found < e)
             _ = in_p.sum(), is_open.sum()
-            _ = h[h["lat"].notna() & (is_open | in_p)].sort_values(["level", "deadline"]).head(2000)
+            closed_fit = view == "hazards" and is_open.sum() + in_p.sum() <= hazards.MAX_MAP_FEATURES
+            _ = h[h["lat"].notna() & ((is_open | in_p) if closed_fit else is_open)].sort_values(
+                ["level", "deadline"]).head(2000)
             if view == "hazards":
                 _ = h[is_open].sort_values(["level", "deadline"]).head(500)
                 for key in ("category", "level", "village_id"):
@@ -581,13 +587,16 @@ def map_bytes(engine, view: str, scope: Scope, today: dt.date) -> int | None:
         if view in ("overview", "population"):
             values = population.by_village(conn, f, today)
             shading = dict(zip(values["village"], values["value"]))
+        # The hazards page draws closed hazards when they fit, else shades villages by those found.
+        closed_fit = view == "hazards" and hazards.closed_fit(hazards.kpis(conn, f, today))
+        if view == "hazards" and not closed_fit:
+                values = hazards.counts_by(conn, f, ("village",))["village"]
+                shading = dict(zip(values["village"], values["found"]))
         m = maps.base_map(widgets.MAP_CENTER, widgets.MAP_ZOOM, basemap, settings.get("TIANDITU_KEY"))
         maps.village_layer(m, boundaries, shading, measure_label="residents", selected=f.villages, basemap=basemap)
         labels = {"title": "title", "level": "level", "status": "status", "layer": "hazards"}
         if view in ("overview", "hazards"):
-            points = hazards.map_points(conn, f, today)
-            if view == "overview":
-                points = points[points["is_open"].astype(bool)]
+            points = hazards.map_points(conn, f, today, closed_fit)
             maps.hazard_layer(m, points, basemap=basemap, labels=labels)
         if view == "alerts":
             maps.hotspot_layer(m, alerts.hotspots(conn, f), basemap=basemap, label="hotspots")
@@ -807,14 +816,17 @@ def measure(db: Database, args) -> list[Row]:
         for scope in scopes:
             row = Row(dialect, view, scope.label)
             with engine.connect() as conn:
-                calls = view_calls(view, scope.filters, resolve(conn, scope.filters), today, now)
+                resolved = resolve(conn, scope.filters)
+                closed_fit = hazards.closed_fit(hazards.kpis(conn, resolved, today))
+                calls = view_calls(view, scope.filters, resolved, today, now, closed_fit)
                 hotspot_n = 0
                 if view in ("alerts",):
                     located = in_period(Alert.received_at, period) & Alert.lat.is_not(None)
                     if scope.village_id is not None:
                         located = located & (Alert.village_id == scope.village_id)
                     hotspot_n = conn.execute(select(func.count()).select_from(Alert).where(located)).scalar_one()
-            ctx = {"today": today, "now": now, "hotspot_cells": hotspot_n > alerts.MAX_MAP_FEATURES}
+            ctx = {"today": today, "now": now, "hotspot_cells": hotspot_n > alerts.MAX_MAP_FEATURES,
+                   "closed_fit": closed_fit}
             statements = floor_statements(view, scope, dialect, ctx)
             params = floor_params(dialect, scope, today, now)
             first, cold, f_first, f_warm, f_driver = [], [], [], [], []

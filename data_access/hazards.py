@@ -353,51 +353,33 @@ def _by_village_statement(at: Shape):
     )
 
 
-def map_points(conn: Connection, filters: Filters, today: dt.date) -> pd.DataFrame:
-    """Hazards to draw: open ones (all levels) and those found in the period, worst first (open
-    first, then by level, deadline and id), at most MAX_MAP_FEATURES: id, title, level, status,
-    is_open, warning, lat, lon."""
+def closed_fit(figures: Mapping[str, int]) -> bool:
+    """Whether the map can draw the closed hazards found in the period one by one beside the
+    open ones: kpis()' open + found bounds how many that is, at most MAX_MAP_FEATURES. Beyond
+    it the views draw the open ones and shade the villages by hazards found (counts_by)."""
+    return int(figures["open"]) + int(figures["found"]) <= MAX_MAP_FEATURES
+
+
+def map_points(conn: Connection, filters: Filters, today: dt.date, closed: bool = True) -> pd.DataFrame:
+    """Hazards to draw: the open ones (all levels) and, with `closed`, the others found in the
+    period; worst first (open first, then by level, deadline and id), at most MAX_MAP_FEATURES:
+    id, title, level, status, is_open, warning, lat, lon."""
     filters = resolve(conn, filters)
-    parts = _map_parts(shape(filters))
-    values = _values(filters, today)
-    frames, wanted = [], MAX_MAP_FEATURES
-    for part in parts:
-        frames.append(frame(conn, part, values | {"wanted": wanted}))
-        wanted -= len(frames[-1])
-        if wanted == 0:
-            break
-    df = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    df = frame(conn, _map_statement(shape(filters), closed), _values(filters, today) | {"wanted": MAX_MAP_FEATURES})
     df["is_open"] = df["is_open"].astype(bool)
     return df
 
 
 @functools.cache
-def _map_parts(at: Shape) -> tuple:
-    """map_points' statements, run in turn until there are MAX_MAP_FEATURES rows."""
-    located = _place(at) & Hazard.lat.is_not(None)
+def _map_statement(at: Shape, closed: bool):
     is_open = IS_OPEN & (Hazard.found_at < ENDS)
-
-    def drawn(flag):
-        return select(Hazard.id, Hazard.title, Hazard.level, Hazard.status, flag.label("is_open"),
-                      warning_colour().label("warning"), Hazard.lat, Hazard.lon)
-
-    if not at.whole_area:  # a few villages' hazards: sorted in one go
-        return (
-            drawn(case((is_open, True), else_=False))
-            .where(located & (is_open | bound_period(Hazard.found_at)))
-            .order_by(case((is_open, 0), else_=1), LEVEL_RANK, Hazard.deadline, Hazard.id)
-            .limit(WANTED),
-        )
-    # The whole area: parts an index finds in order on its own, worst first (the open ones
-    # by status, then the others level by level by deadline), until there are enough.
-    found_closed = bound_period(Hazard.found_at) & Hazard.status.not_in(HAZARD_OPEN_STATUSES)
-    return tuple(
-        drawn(literal(flag)).where(located & where).order_by(*order, Hazard.deadline, Hazard.id).limit(WANTED)
-        for flag, where, order in (
-            (True, is_open, (LEVEL_RANK,)),
-            *((False, (Hazard.level == level) & found_closed, ()) for level in HAZARD_LEVELS),
-            (False, Hazard.level.not_in(HAZARD_LEVELS) & found_closed, (LEVEL_RANK,)),
-        )
+    shown = (is_open | bound_period(Hazard.found_at)) if closed else is_open
+    return (
+        select(Hazard.id, Hazard.title, Hazard.level, Hazard.status, case((is_open, True), else_=False).label("is_open"),
+               warning_colour().label("warning"), Hazard.lat, Hazard.lon)
+        .where(_place(at) & Hazard.lat.is_not(None) & shown)
+        .order_by(case((is_open, 0), else_=1), LEVEL_RANK, Hazard.deadline, Hazard.id)
+        .limit(WANTED)
     )
 
 

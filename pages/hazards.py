@@ -20,13 +20,17 @@ if not any(k.values()):
     widgets.no_data()
 else:
     widgets.warning_tiles(hazards.warning_colours(k))
+    breakdowns = query(hazards.counts_by, f)
+    closed_fit = hazards.closed_fit(k)
     left, right = st.columns([3, 2])
     with left:
-        points = query(hazards.map_points, f, ctx.today)
-        widgets.village_map("hazards_map", f, draw=lambda m, basemap: maps.hazard_layer(
-            m, points, basemap=basemap, translate=tv,
-            labels={"title": t("title"), "level": t("level"), "status": t("status"), "layer": t("hazards")}))
-        st.caption(t("hazard_map_legend"))
+        points = query(hazards.map_points, f, ctx.today, closed=closed_fit)
+        found = None if closed_fit else breakdowns["village"].rename(columns={"found": "value"})
+        widgets.village_map("hazards_map", f, values=found, measure_label=t("hazards_found"), draw=lambda m, basemap:
+            maps.hazard_layer(m, points, basemap=basemap, translate=tv,
+                              labels={"title": t("title"), "level": t("level"), "status": t("status"),
+                                      "layer": t("hazards")}))
+        st.caption(t("hazard_map_legend" if closed_fit else "hazard_map_legend_shaded"))
     with right:
         widgets.chart(query(hazards.new_vs_resolved, f), lambda df: charts.new_vs_resolved(
             df, {"found": t("found"), "resolved": t("resolved"), "title": t("new_vs_resolved")},
@@ -38,7 +42,6 @@ else:
 
     levels = [tv(level) for level in palette.LEVEL_COLOURS]  # level bars: worst first, in their colours
     level_bars = {"colour_map": dict(zip(levels, palette.LEVEL_COLOURS.values())), "sort": levels}
-    breakdowns = query(hazards.counts_by, f)
     for column, dimension in zip(st.columns(len(breakdowns)), breakdowns):
         with column:
             counts = widgets.translated(breakdowns[dimension], "category", "level")

@@ -40,8 +40,7 @@ with left:
     measure = st.segmented_control(
         t("map_measure"), list(kpis.VILLAGE_MEASURES), default="residents", key="overview_measure",
         format_func={m: t(f"measure_{m}") for m in kpis.VILLAGE_MEASURES}.get) or "residents"
-    points = query(hazards.map_points, f, ctx.today)
-    open_points = points[points["is_open"].astype(bool)]
+    open_points = query(hazards.map_points, f, ctx.today, closed=False)
     widgets.village_map(
         "overview_map", f, values=query(kpis.by_village, f, ctx.today, measure),
         measure_label=t(f"measure_{measure}"),

@@ -54,6 +54,7 @@ def calls(today: dt.date) -> dict[str, Callable[[Connection, Filters], object]]:
         "events.backlog": lambda c, fl: events.backlog(c, fl, NOW),
         "hazards.kpis": lambda c, fl: hazards.kpis(c, fl, today),
         "hazards.map_points": lambda c, fl: hazards.map_points(c, fl, today),
+        "hazards.map_points open": lambda c, fl: hazards.map_points(c, fl, today, closed=False),
         "hazards.counts_by": lambda c, fl: hazards.counts_by(c, fl),
         "hazards.new_vs_resolved week": lambda c, fl: hazards.new_vs_resolved(c, fl, "week"),
         "hazards.new_vs_resolved month": lambda c, fl: hazards.new_vs_resolved(c, fl, "month"),

@@ -18,6 +18,7 @@ from data_access.db import forget_engines, get_engine
 from data_access.filters import Filters, Period
 from data_access.models import Base, PopulationStay
 from ui import fmt
+from ui.i18n import catalogue
 
 from .factories import signed_in
 
@@ -193,6 +194,21 @@ def test_hazards_tiles_equal_hazards_kpis_for_a_village_from_the_url(monkeypatch
     assert shown["黄色（3天内到期）"] == fmt.count(colours["yellow"])
     assert shown["绿色"] == fmt.count(colours["green"])
     assert sum(len(df.value) for df in at.dataframe[:1]) == min(total, hazards.LIST_LIMIT)
+
+
+@pytest.mark.parametrize("limit", [2_000, 100])
+def test_hazard_map_draws_closed_hazards_only_while_they_fit(monkeypatch, demo_url, limit):
+    """Beyond the map's limit the closed hazards are not drawn: the legend says the villages are
+    shaded by hazards found instead (the town's year: 60-odd open, 1,600-odd found)."""
+    monkeypatch.setattr(hazards, "MAX_MAP_FEATURES", limit)
+    at = open_view(monkeypatch, demo_url, "hazards", **YEAR)
+    with _conn(demo_url) as conn:
+        fits = hazards.closed_fit(hazards.kpis(conn, _filters(), _today()))
+    captions = [c.value for c in at.caption]
+    assert fits is (limit == 2_000)
+    legends = catalogue()["labels"]
+    assert (legends["hazard_map_legend"]["zh"] in captions) is fits
+    assert (legends["hazard_map_legend_shaded"]["zh"] in captions) is not fits
 
 
 def test_population_tiles_equal_population_kpis(monkeypatch, demo_url):

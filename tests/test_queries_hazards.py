@@ -149,3 +149,27 @@ def test_statements_kept_per_filter_shape_take_each_filters_own_values(conn):
     assert [len(hazards.map_points(conn, village(v), TODAY)) for v in ("凤凰村", "倪宅村")] == [1, 2]
     assert [hazards.counts_by(conn, village(v), ("village",))["village"].values.tolist()
             for v in ("倪宅村", "凤凰村")] == [[["倪宅村", 2, 2]], [["凤凰村", 1, 1]]]
+
+
+def test_the_map_draws_closed_hazards_only_when_asked_and_open_ones_first(conn, monkeypatch):
+    ni = f.village(conn, "倪宅村")
+    at = {"lat": 29.0, "lon": 120.0}
+    old_open = f.hazard(conn, ni, T(2025, 6, 1), level="一般", **at)  # found last year, still open
+    major = f.hazard(conn, ni, T(2026, 3, 1), level="重大", status="整改中", **at)
+    closed = f.hazard(conn, ni, T(2026, 3, 2), level="重大", status="已化解", resolved_at=T(2026, 4, 1), **at)
+    f.hazard(conn, ni, T(2025, 3, 2), status="已化解", resolved_at=T(2025, 4, 1), **at)  # closed, found before
+    f.hazard(conn, ni, T(2026, 5, 1))  # open but with no place: not drawn
+
+    every = hazards.map_points(conn, YEAR, TODAY)
+    assert every["id"].tolist() == [major, old_open, closed]
+    assert every["is_open"].tolist() == [True, True, False]
+    assert hazards.map_points(conn, YEAR, TODAY, closed=False)["id"].tolist() == [major, old_open]
+
+    monkeypatch.setattr(hazards, "MAX_MAP_FEATURES", 2)  # the cut keeps the worst
+    assert hazards.map_points(conn, YEAR, TODAY)["id"].tolist() == [major, old_open]
+
+
+@pytest.mark.parametrize(("found", "fits"), [(1_600, True), (1_601, False)])
+def test_closed_hazards_fit_the_map_while_open_and_found_stay_within_its_limit(found, fits):
+    assert hazards.MAX_MAP_FEATURES == 2_000
+    assert hazards.closed_fit({"open": 400, "found": found, "overdue": 3}) is fits

@@ -241,10 +241,10 @@ def overview_board(f: Filters, today: dt.date) -> None:
     tiles(*_zero_tiles(k["zero_days"]))
     left, right = st.columns([3, 2])
     with left:
-        points = data.query(hazards.map_points, f, today)
+        points = data.query(hazards.map_points, f, today, closed=False)
         village_map(f, data.query(kpis.by_village, f, today, "residents"), "residents",
-                    lambda m, basemap: maps.hazard_layer(m, points[points["is_open"].astype(bool)], basemap=basemap,
-                                                         labels={}, translate=tv), height=OVERVIEW_MAP_HEIGHT)
+                    lambda m, basemap: maps.hazard_layer(m, points, basemap=basemap, labels={}, translate=tv),
+                    height=OVERVIEW_MAP_HEIGHT)
     with right:
         alert_trend = data.query(alerts.trend, f, "week").groupby("bucket", as_index=False)["effective"].sum()
         chart(alert_trend, lambda df: charts.trend_lines(df, "bucket", {"effective": t("effective_alerts")},
@@ -268,7 +268,7 @@ def hazards_board(f: Filters, today: dt.date) -> None:
     )
     left, right = st.columns([3, 2])
     with left:
-        points = data.query(hazards.map_points, f, today)
+        points = data.query(hazards.map_points, f, today, closed=hazards.closed_fit(k))
         village_map(f, data.query(kpis.by_village, f, today, "hazards_open"), "hazards_open",
                     lambda m, basemap: maps.hazard_layer(m, points, basemap=basemap, labels={}, translate=tv))
     with right:
