@@ -198,7 +198,7 @@ def hotspots(conn: Connection, filters: Filters) -> pd.DataFrame:
     filters = resolve(conn, filters)
     located = Alert.lat.is_not(None) & Alert.lon.is_not(None)
     where = in_period(Alert.received_at, filters.period) & _place(filters) & located
-    months = _whole_months(filters.period)
+    months = filters.period.whole_months()
     if summaries.covers(filters) and not filters.categories and months:
         # Whole months from alert_cells, the days before and after them from the records.
         first, after = months
@@ -254,17 +254,6 @@ def hotspots(conn: Connection, filters: Filters) -> pd.DataFrame:
 
 def _midnight(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time())
-
-
-def _whole_months(period: Period) -> tuple[dt.date, dt.date] | None:
-    """The first day of the first whole month in the period and the first day after the last
-    one, or None when the period holds no whole month."""
-    first = period.start
-    if first.day != 1:
-        first = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    after_end = period.end + dt.timedelta(days=1)
-    after = after_end.replace(day=1)
-    return (first, after) if first < after else None
 
 
 def terminals_by_village(conn: Connection, filters: Filters) -> pd.DataFrame:

@@ -70,6 +70,15 @@ class Period:
         """The period of the same length just before this one (环比)."""
         return Period(self.start - dt.timedelta(days=self.days), self.start - dt.timedelta(days=1))
 
+    def whole_months(self) -> tuple[dt.date, dt.date] | None:
+        """The first day of the first whole month in the period and the first day after the
+        last one, or None when the period holds no whole month (for the monthly summaries)."""
+        first = self.start
+        if first.day != 1:
+            first = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        after = (self.end + dt.timedelta(days=1)).replace(day=1)
+        return (first, after) if first < after else None
+
     def reference_day(self, today: dt.date) -> dt.date:
         """The day 'now' figures are taken at: the period's last day, or today if it is not over."""
         return min(self.end, today)

@@ -4,8 +4,9 @@ found = found in the period; resolved = resolved in the period; open and overdue
 current state (status 待处置 or 整改中) of hazards found up to the period's end, with
 overdue meaning a deadline before the reference day (the period's last day, or today).
 
-For the whole area, found and resolved counts come from hazard_days (summaries.py); the open
-ones are few and found through the status index.
+For the whole area, found and resolved counts come from hazard_days and the counts per village
+from hazard_village_months (summaries.py); the open ones are few and found through the status
+index.
 
 Each statement is built once per shape of filter (filters.Shape, and the narrowing asked for:
 the functools.cache on each _..._statement) with its values bound at execution (_values): for
@@ -19,10 +20,30 @@ import functools
 from collections.abc import Mapping
 
 import pandas as pd
-from sqlalchemy import Connection, Date, Integer, bindparam, case, func, literal, select, union_all
+from sqlalchemy import Connection, Date, DateTime, Integer, bindparam, case, func, literal, select, union_all
 
-from .filters import ENDS, Filters, Shape, bound_period, bound_place, bound_values, resolve, shape
-from .models import HAZARD_LEVELS, HAZARD_OPEN_STATUSES, Grid, Hazard, HazardDay, HazardHistory, Village
+from .filters import (
+    BEGINS,
+    ENDS,
+    Filters,
+    Period,
+    Shape,
+    bound_period,
+    bound_place,
+    bound_values,
+    resolve,
+    shape,
+)
+from .models import (
+    HAZARD_LEVELS,
+    HAZARD_OPEN_STATUSES,
+    Grid,
+    Hazard,
+    HazardDay,
+    HazardHistory,
+    HazardVillageMonth,
+    Village,
+)
 from .sql import MAX_MAP_FEATURES, count_if, day_bucket_in, frame, to_dates
 
 DUE_SOON_DAYS = 3  # 三色预警: yellow when the deadline is this close
@@ -35,6 +56,9 @@ IS_OPEN = Hazard.status.in_(HAZARD_OPEN_STATUSES)
 REF, SOON = bindparam("ref", type_=Date), bindparam("soon", type_=Date)  # the reference day, + DUE_SOON_DAYS
 STATUSES, LEVELS = bindparam("statuses", expanding=True), bindparam("levels", expanding=True)
 RESPONSIBLE, WANTED = bindparam("responsible"), bindparam("wanted", type_=Integer)
+# The whole months of the period (hazard_village_months) and where the days around them start and end.
+FIRST_MONTH, AFTER_MONTHS = bindparam("first_month", type_=Date), bindparam("after_months", type_=Date)
+MONTHS_BEGIN, MONTHS_END = bindparam("months_begin", type_=DateTime), bindparam("months_end", type_=DateTime)
 
 
 def _values(filters: Filters, today: dt.date | None = None, **narrow) -> dict:
@@ -57,7 +81,7 @@ def _in_days(at: Shape):
 
 
 def _overdue():
-    return IS_OPEN & (Hazard.deadline < REF)
+    return (Hazard.deadline < REF) & IS_OPEN  # the date first: most rows stop there
 
 
 def warning_colour(on: dt.date | None = None):
@@ -217,6 +241,17 @@ def _count_listed_statement(at: Shape, narrowed: frozenset[str]):
 
 @functools.cache
 def _worst_first_statement(at: Shape, narrowed: frozenset[str]):
+    # The order is found on the ids and sort keys alone, then the wanted rows are joined to their
+    # details: sorting whole rows cost more than the rest of the query.
+    keys = (
+        case((_overdue(), 0), else_=1).label("overdue_rank"),
+        LEVEL_RANK.label("level_rank"),
+        Hazard.deadline.is_(None).label("no_deadline"),
+        Hazard.deadline,
+        Hazard.found_at,
+        Hazard.id,
+    )
+    top = select(*keys).where(_listed(at, narrowed)).order_by(*keys).limit(WANTED).subquery()
     return (
         select(
             Hazard.id,
@@ -236,18 +271,11 @@ def _worst_first_statement(at: Shape, narrowed: frozenset[str]):
             Hazard.lon,
             warning_colour().label("warning"),
         )
+        .select_from(top)
+        .join(Hazard, Hazard.id == top.c.id)
         .join(Village, Village.id == Hazard.village_id)
         .outerjoin(Grid, Grid.id == Hazard.grid_id)
-        .where(_listed(at, narrowed))
-        .order_by(
-            case((_overdue(), 0), else_=1),
-            LEVEL_RANK,
-            Hazard.deadline.is_(None),
-            Hazard.deadline,
-            Hazard.found_at,
-            Hazard.id,
-        )
-        .limit(WANTED)
+        .order_by(*(top.c[key.name] for key in keys))
     )
 
 
@@ -263,7 +291,7 @@ def counts_by(
         raise ValueError(f"dimensions must be some of {BREAKDOWNS}, not {dimensions!r}")
     filters = resolve(conn, filters)
     stmt = _counts_by_statement(shape(filters), tuple(dimensions))
-    found = conn.execute(stmt, _values(filters)).all()
+    found = conn.execute(stmt, _values(filters) | _month_values(filters.period)).all()
     # Split as tuples: a mask and a copy per dimension in pandas cost more than the query.
     return {d: pd.DataFrame([row[1:] for row in found if row[0] == d], columns=[d, "found", "open"]) for d in dimensions}
 
@@ -275,12 +303,15 @@ def _counts_by_statement(at: Shape, dimensions: tuple[str, ...]):
     def per(dimension: str):  # dimension, key, found, open
         tag = literal(dimension).label("dimension")
         if dimension == "village":  # counted per village id, then named: no sort of joined rows by name
-            counts = (
-                select(Hazard.village_id, func.count().label("found"), count_if(IS_OPEN).label("open"))
-                .where(in_place)
-                .group_by(Hazard.village_id)
-                .subquery()
-            )
+            if at.whole_area and not at.categories:
+                counts = _village_counts_by_month()
+            else:
+                counts = (
+                    select(Hazard.village_id, func.count().label("found"), count_if(IS_OPEN).label("open"))
+                    .where(in_place)
+                    .group_by(Hazard.village_id)
+                    .subquery()
+                )
             return select(tag, Village.name.label("key"), counts.c.found, counts.c.open).join(
                 Village, Village.id == counts.c.village_id
             )
@@ -300,6 +331,36 @@ def _counts_by_statement(at: Shape, dimensions: tuple[str, ...]):
     parts = [per(d) for d in dimensions]
     rows = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
     return select(rows).order_by(rows.c.found.desc(), rows.c.key)
+
+
+def _village_counts_by_month():
+    """Found and open per village_id for the whole area: the period's whole months from
+    hazard_village_months, the days before and after them from the records (MONTHS_*)."""
+    months = HazardVillageMonth.month
+    around = ((Hazard.found_at >= BEGINS) & (Hazard.found_at < MONTHS_BEGIN)) | (
+        (Hazard.found_at >= MONTHS_END) & (Hazard.found_at < ENDS)
+    )
+    parts = union_all(
+        select(HazardVillageMonth.village_id, HazardVillageMonth.found, HazardVillageMonth.found_open.label("open"))
+        .where((months >= FIRST_MONTH) & (months < AFTER_MONTHS)),
+        select(Hazard.village_id, literal(1), case((IS_OPEN, 1), else_=0)).where(around),
+    ).subquery()
+    found = func.sum(parts.c.found)
+    return (
+        select(parts.c.village_id, found.label("found"), func.sum(parts.c.open).label("open"))
+        .group_by(parts.c.village_id)
+        .having(found > 0)  # a month whose hazards all moved away keeps a row of zeros
+        .subquery()
+    )
+
+
+def _month_values(period: Period) -> dict:
+    """Values of the MONTHS_* parameters: the period's whole months, or none (all from the
+    records) when it holds no whole month."""
+    first, after = period.whole_months() or (period.end + dt.timedelta(days=1),) * 2
+    midnight = dt.time()
+    return {"first_month": first, "after_months": after, "months_begin": dt.datetime.combine(first, midnight),
+            "months_end": dt.datetime.combine(after, midnight)}
 
 
 def new_vs_resolved(conn: Connection, filters: Filters, unit: str = "week") -> pd.DataFrame:
@@ -373,12 +434,17 @@ def map_points(conn: Connection, filters: Filters, today: dt.date, closed: bool 
 @functools.cache
 def _map_statement(at: Shape, closed: bool):
     is_open = IS_OPEN & (Hazard.found_at < ENDS)
-    shown = (is_open | bound_period(Hazard.found_at)) if closed else is_open
+    if closed:
+        shown, flag, order = is_open | bound_period(Hazard.found_at), case((is_open, True), else_=False), (
+            case((is_open, 0), else_=1),
+        )
+    else:  # all open: no flag or sort key to work out row by row
+        shown, flag, order = is_open, literal(True), ()
     return (
-        select(Hazard.id, Hazard.title, Hazard.level, Hazard.status, case((is_open, True), else_=False).label("is_open"),
+        select(Hazard.id, Hazard.title, Hazard.level, Hazard.status, flag.label("is_open"),
                warning_colour().label("warning"), Hazard.lat, Hazard.lon)
         .where(_place(at) & Hazard.lat.is_not(None) & shown)
-        .order_by(case((is_open, 0), else_=1), LEVEL_RANK, Hazard.deadline, Hazard.id)
+        .order_by(*order, LEVEL_RANK, Hazard.deadline, Hazard.id)
         .limit(WANTED)
     )
 

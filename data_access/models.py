@@ -86,9 +86,6 @@ class Hazard(Base):
         # 0003: the whole area's hazards found or resolved in a period, without reading the table.
         Index(None, "found_at", "category", "level", "status", "village_id", "grid_id"),
         Index(None, "resolved_at", "category", "village_id", "grid_id"),
-        # The map's worst first, level by level; deadlines come roughly in the order hazards were
-        # found, so the period's are reached only after the older ones: read them from the index.
-        Index("ix_hazards_map", "level", "deadline", "id", "found_at", "status", "lat", "category"),
         Index("ix_hazards_enterprise_shut", "found_at", "enterprise", "category", "village_id", "grid_id",
               sqlite_where=column("enterprise_shut").is_(True),
               postgresql_where=column("enterprise_shut").is_(True)),
@@ -275,7 +272,7 @@ RECORD_TABLES = (Hazard, House, PopulationStay, Alert, GridEvent, Terminal)
 #
 # Counts of the records above, so that the whole area's figures need not read millions of
 # rows. Database triggers keep them right in the same transaction as every write (see
-# data_access/summaries.py and migration 0003); `python -m data_access rebuild-summaries`
+# data_access/summaries.py and migrations 0003 and 0004); `python -m data_access rebuild-summaries`
 # rebuilds them from the records. Rows whose counts fell to zero may stay: readers skip them.
 
 
@@ -291,6 +288,19 @@ class HazardDay(Base):
     found: Mapped[int] = mapped_column(Integer)
     found_open: Mapped[int] = mapped_column(Integer)  # status 待处置 or 整改中 now
     resolved: Mapped[int] = mapped_column(Integer)
+
+
+class HazardVillageMonth(Base):
+    """Hazards per month found and village: found that month (and of those, open now). The
+    whole area's by-village counts read whole months here and the period's partial months from
+    the records."""
+
+    __tablename__ = "hazard_village_months"
+    __table_args__ = {"sqlite_with_rowid": False}  # rows stored in key order
+    month: Mapped[dt.date] = mapped_column(Date, primary_key=True)  # its first day
+    village_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    found: Mapped[int] = mapped_column(Integer)
+    found_open: Mapped[int] = mapped_column(Integer)  # status 待处置 or 整改中 now
 
 
 class AlertDay(Base):
@@ -416,7 +426,7 @@ class SummaryPause(Base):
 
 
 SUMMARY_TABLES = (
-    HazardDay, AlertDay, AlertHour, AlertCell, EventDay, StayDay,
+    HazardDay, HazardVillageMonth, AlertDay, AlertHour, AlertCell, EventDay, StayDay,
     StayOpenVillage, StayOpenProvince, StayOpenAge, StayOpenEmployer, StayOpenHouse,
 )  # fmt: skip
 

@@ -1,8 +1,8 @@
-"""Summary tables: counts of alerts, grid events and stays that the whole area's figures read
-instead of millions of records (the tables are in models.py, from migration 0003).
+"""Summary tables: counts of hazards, alerts, grid events and stays that the whole area's figures read
+instead of millions of records (the tables are in models.py, from migrations 0003 and 0004).
 
 Who keeps them right: database triggers on hazards, alerts, grid_events, population_stays and houses
-(created by migration 0003, SQLite and PostgreSQL alike) add and subtract each written row's
+(created by migrations 0003 and 0004, SQLite and PostgreSQL alike) add and subtract each written row's
 share in the same transaction as the write, whoever writes: importers, the app, tests, other
 systems. A bulk writer may `pause()` them for its own transaction and `rebuild()` before it
 commits (the demo generator does). A database written around the triggers (a restore, a bulk
@@ -48,6 +48,7 @@ from .models import (
     GridEvent,
     Hazard,
     HazardDay,
+    HazardVillageMonth,
     House,
     PopulationStay,
     StayDay,
@@ -124,6 +125,13 @@ def _hazard_days(conn: Connection):
     keys = (rows.c.day, rows.c.category, rows.c.level)
     counts = (func.sum(rows.c.found), func.sum(rows.c.found_open), func.sum(rows.c.resolved))
     return select(*keys, *counts).group_by(*keys)
+
+
+def _hazard_village_months(conn: Connection):
+    month = month_of(conn, Hazard.found_at)
+    return select(month, Hazard.village_id, func.count(), n_if(Hazard.status.in_(HAZARD_OPEN_STATUSES))).group_by(
+        month, Hazard.village_id
+    )
 
 
 def _alert_days(conn: Connection):
@@ -219,6 +227,7 @@ def _open_houses(conn: Connection):
 # table's column order.
 CONTENTS = {
     HazardDay: _hazard_days,
+    HazardVillageMonth: _hazard_village_months,
     AlertDay: _alert_days,
     AlertHour: _alert_hours,
     AlertCell: _alert_cells,

@@ -220,6 +220,11 @@ def test_triggers_keep_the_summaries_through_inserts_updates_and_deletes(engine,
         conn.execute(delete(Alert).where(Alert.received_at < T(2026, 1, 1)))
         conn.execute(delete(PopulationStay).where(PopulationStay.arrived_at > D(2026, 11, 1)))
         conn.execute(update(Hazard).where(Hazard.status == "已化解").values(category="防汛"))
+        # To another village and month (hazard_village_months), then one gone.
+        moved = update(Hazard).where(Hazard.id == ids["hazard"])
+        conn.execute(moved.values(village_id=ids["fh"]))
+        conn.execute(moved.values(found_at=T(2026, 4, 30, 23)))
+        conn.execute(delete(Hazard).where(Hazard.found_at < T(2026, 1, 1)))
     assert mismatches(engine, AS_OF) == []
 
 
