@@ -4,9 +4,10 @@ found = found in the period; resolved = resolved in the period; open and overdue
 current state (status 待处置 or 整改中) of hazards found up to the period's end, with
 overdue meaning a deadline before the reference day (the period's last day, or today).
 
-For the whole area, found and resolved counts come from hazard_days and the counts per village
-from hazard_village_months (summaries.py); the open ones are few and found through the status
-index.
+For the whole area, found and resolved counts come from the monthly summaries (hazard_months,
+hazard_village_months) for a period's whole months and from hazard_days or the records for the
+days around them; the weekly trend from hazard_days (summaries.py). The open ones are few and
+found through the status index.
 
 Each statement is built once per shape of filter (filters.Shape, and the narrowing asked for:
 the functools.cache on each _..._statement) with its values bound at execution (_values): for
@@ -24,7 +25,9 @@ from sqlalchemy import Connection, Date, DateTime, Integer, bindparam, case, fun
 
 from .filters import (
     BEGINS,
+    END,
     ENDS,
+    START,
     Filters,
     Period,
     Shape,
@@ -41,6 +44,7 @@ from .models import (
     Hazard,
     HazardDay,
     HazardHistory,
+    HazardMonth,
     HazardVillageMonth,
     Village,
 )
@@ -56,7 +60,8 @@ IS_OPEN = Hazard.status.in_(HAZARD_OPEN_STATUSES)
 REF, SOON = bindparam("ref", type_=Date), bindparam("soon", type_=Date)  # the reference day, + DUE_SOON_DAYS
 STATUSES, LEVELS = bindparam("statuses", expanding=True), bindparam("levels", expanding=True)
 RESPONSIBLE, WANTED = bindparam("responsible"), bindparam("wanted", type_=Integer)
-# The whole months of the period (hazard_village_months) and where the days around them start and end.
+# The period's whole months (hazard_months, hazard_village_months), and the instants they
+# start and end at (the days around them are read from hazard_days or the records).
 FIRST_MONTH, AFTER_MONTHS = bindparam("first_month", type_=Date), bindparam("after_months", type_=Date)
 MONTHS_BEGIN, MONTHS_END = bindparam("months_begin", type_=DateTime), bindparam("months_end", type_=DateTime)
 
@@ -64,7 +69,8 @@ MONTHS_BEGIN, MONTHS_END = bindparam("months_begin", type_=DateTime), bindparam(
 def _values(filters: Filters, today: dt.date | None = None, **narrow) -> dict:
     """Bound values: the filter's, the reference day's and the narrowing's (statuses, levels,
     responsible)."""
-    values = bound_values(filters) | {k: list(v) if isinstance(v, tuple) else v for k, v in narrow.items()}
+    values = bound_values(filters) | _month_values(filters.period)
+    values |= {k: list(v) if isinstance(v, tuple) else v for k, v in narrow.items()}
     if today is not None:
         ref = filters.period.reference_day(today)
         values |= {"ref": ref, "soon": ref + dt.timedelta(days=DUE_SOON_DAYS)}
@@ -78,6 +84,19 @@ def _place(at: Shape):
 def _in_days(at: Shape):
     """hazard_days rows of the filter's period and categories (the whole area's summary)."""
     return bound_period(HazardDay.day) & bound_place(at, None, category_column=HazardDay.category)
+
+
+def _counted(at: Shape):
+    """The whole area's counts in the filter's period and categories, as rows of category, level,
+    found, found_open and resolved: the whole months from hazard_months, the days around them
+    from hazard_days."""
+    months, days = HazardMonth.month, HazardDay.day
+    around = ((days >= START) & (days < FIRST_MONTH)) | ((days >= AFTER_MONTHS) & (days <= END))
+    return union_all(*(
+        select(table.category, table.level, table.found, table.found_open, table.resolved)
+        .where(when & bound_place(at, None, category_column=table.category))
+        for table, when in ((HazardMonth, (months >= FIRST_MONTH) & (months < AFTER_MONTHS)), (HazardDay, around))
+    )).subquery()  # fmt: skip
 
 
 def _overdue():
@@ -110,9 +129,9 @@ def _kpis_statement(at: Shape):
         return select(what).select_from(Hazard).where(_place(at) & where).scalar_subquery()
 
     if at.whole_area:
-        days = _in_days(at)
-        found = select(func.coalesce(func.sum(HazardDay.found), 0)).where(days).scalar_subquery()
-        resolved = select(func.coalesce(func.sum(HazardDay.resolved), 0)).where(days).scalar_subquery()
+        summed = _counted(at)
+        found = select(func.coalesce(func.sum(summed.c.found), 0)).scalar_subquery()
+        resolved = select(func.coalesce(func.sum(summed.c.resolved), 0)).scalar_subquery()
     else:
         found = counted(func.count(), bound_period(Hazard.found_at))
         resolved = counted(func.count(), bound_period(Hazard.resolved_at))
@@ -226,17 +245,12 @@ def worst_first(
     values = _values(filters, today, **narrow) | {"wanted": limit}
     at, narrowed = shape(filters), frozenset(narrow)
     df = to_dates(frame(conn, _worst_first_statement(at, narrowed), values), "deadline")
+    matching = int(df["matching"].iloc[0]) if len(df) else 0
+    df = df.drop(columns="matching")
     ref = values["ref"]
     # A missing deadline comes back as NaT, which is a dt.date too: test for it first.
     df["days_left"] = [None if pd.isna(d) else (d - ref).days for d in df["deadline"]]
-    if len(df) < limit:  # all of them: no need to count
-        return df, len(df)
-    return df, int(conn.execute(_count_listed_statement(at, narrowed), values).scalar_one())
-
-
-@functools.cache
-def _count_listed_statement(at: Shape, narrowed: frozenset[str]):
-    return select(func.count()).select_from(Hazard).where(_listed(at, narrowed))
+    return df, matching
 
 
 @functools.cache
@@ -251,7 +265,8 @@ def _worst_first_statement(at: Shape, narrowed: frozenset[str]):
         Hazard.found_at,
         Hazard.id,
     )
-    top = select(*keys).where(_listed(at, narrowed)).order_by(*keys).limit(WANTED).subquery()
+    matching = func.count().over().label("matching")  # all that match, counted before the limit
+    top = select(*keys, matching).where(_listed(at, narrowed)).order_by(*keys).limit(WANTED).subquery()
     return (
         select(
             Hazard.id,
@@ -270,6 +285,7 @@ def _worst_first_statement(at: Shape, narrowed: frozenset[str]):
             Hazard.lat,
             Hazard.lon,
             warning_colour().label("warning"),
+            top.c.matching,
         )
         .select_from(top)
         .join(Hazard, Hazard.id == top.c.id)
@@ -291,7 +307,7 @@ def counts_by(
         raise ValueError(f"dimensions must be some of {BREAKDOWNS}, not {dimensions!r}")
     filters = resolve(conn, filters)
     stmt = _counts_by_statement(shape(filters), tuple(dimensions))
-    found = conn.execute(stmt, _values(filters) | _month_values(filters.period)).all()
+    found = conn.execute(stmt, _values(filters)).all()
     # Split as tuples: a mask and a copy per dimension in pandas cost more than the query.
     return {d: pd.DataFrame([row[1:] for row in found if row[0] == d], columns=[d, "found", "open"]) for d in dimensions}
 
@@ -316,10 +332,10 @@ def _counts_by_statement(at: Shape, dimensions: tuple[str, ...]):
                 Village, Village.id == counts.c.village_id
             )
         if at.whole_area:
-            key, found = getattr(HazardDay, dimension), func.sum(HazardDay.found)
+            counted = _counted(at)
+            key, found = counted.c[dimension], func.sum(counted.c.found)
             return (
-                select(tag, key.label("key"), found.label("found"), func.sum(HazardDay.found_open).label("open"))
-                .where(_in_days(at))
+                select(tag, key.label("key"), found.label("found"), func.sum(counted.c.found_open).label("open"))
                 .group_by(key)
                 .having(found > 0)
             )
@@ -372,12 +388,18 @@ def new_vs_resolved(conn: Connection, filters: Filters, unit: str = "week") -> p
 
 @functools.cache
 def _new_vs_resolved_statement(dialect: str, at: Shape, unit: str):
-    if at.whole_area:
-        bucket = day_bucket_in(dialect, HazardDay.day, unit).label("bucket")
-        found, resolved = func.sum(HazardDay.found), func.sum(HazardDay.resolved)
+    if at.whole_area:  # summed per day first: the bucket is then worked out once a day, not once a row
+        per_day = (
+            select(HazardDay.day, func.sum(HazardDay.found).label("found"),
+                   func.sum(HazardDay.resolved).label("resolved"))
+            .where(_in_days(at))
+            .group_by(HazardDay.day)
+            .subquery()
+        )  # fmt: skip
+        bucket = day_bucket_in(dialect, per_day.c.day, unit).label("bucket")
+        found, resolved = func.sum(per_day.c.found), func.sum(per_day.c.resolved)
         return (
             select(bucket, found.label("found"), resolved.label("resolved"))
-            .where(_in_days(at))
             .group_by(bucket)
             .having((found > 0) | (resolved > 0))
             .order_by(bucket)

@@ -290,10 +290,24 @@ class HazardDay(Base):
     resolved: Mapped[int] = mapped_column(Integer)
 
 
+class HazardMonth(Base):
+    """hazard_days by month (its first day): the whole area's figures read a period's whole
+    months here and the days around them from hazard_days."""
+
+    __tablename__ = "hazard_months"
+    __table_args__ = {"sqlite_with_rowid": False}  # rows stored in key order
+    month: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    category: Mapped[str] = mapped_column(String(16), primary_key=True)
+    level: Mapped[str] = mapped_column(String(8), primary_key=True)
+    found: Mapped[int] = mapped_column(Integer)
+    found_open: Mapped[int] = mapped_column(Integer)  # status 待处置 or 整改中 now
+    resolved: Mapped[int] = mapped_column(Integer)
+
+
 class HazardVillageMonth(Base):
     """Hazards per month found and village: found that month (and of those, open now). The
-    whole area's by-village counts read whole months here and the period's partial months from
-    the records."""
+    whole area's counts per village read a period's whole months here and the days around them
+    from the records."""
 
     __tablename__ = "hazard_village_months"
     __table_args__ = {"sqlite_with_rowid": False}  # rows stored in key order
@@ -426,7 +440,7 @@ class SummaryPause(Base):
 
 
 SUMMARY_TABLES = (
-    HazardDay, HazardVillageMonth, AlertDay, AlertHour, AlertCell, EventDay, StayDay,
+    HazardDay, HazardMonth, HazardVillageMonth, AlertDay, AlertHour, AlertCell, EventDay, StayDay,
     StayOpenVillage, StayOpenProvince, StayOpenAge, StayOpenEmployer, StayOpenHouse,
 )  # fmt: skip
 

@@ -23,9 +23,9 @@ def using_index(stmt: Select, table, index: str) -> Select:
 def frame(conn: Connection, stmt: Select, values: dict | None = None) -> pd.DataFrame:
     """Run `stmt` (with bound `values`) and return its rows as a DataFrame (columns named by the statement)."""
     result = conn.execute(stmt, values)
-    # Plain tuples: given SQLAlchemy Rows, pandas probes each one as a named tuple, which costs
-    # more than running the query (the frame is the same).
-    return pd.DataFrame.from_records([tuple(row) for row in result], columns=list(result.keys()))
+    # All rows in one fetch, as plain tuples: given SQLAlchemy Rows, pandas probes each one as
+    # a named tuple, which costs more than running the query (the frame is the same).
+    return pd.DataFrame.from_records([tuple(row) for row in result.all()], columns=list(result.keys()))
 
 
 def count_if(condition) -> object:

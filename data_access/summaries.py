@@ -48,6 +48,7 @@ from .models import (
     GridEvent,
     Hazard,
     HazardDay,
+    HazardMonth,
     HazardVillageMonth,
     House,
     PopulationStay,
@@ -111,20 +112,30 @@ def is_open_stay():
 # ---------------------------------------------------------------- what each summary holds
 
 
-def _hazard_days(conn: Connection):
+def _hazard_counts(conn: Connection, period_of):
+    """Hazards found (and of those, open now) and resolved per day or month (`period_of`),
+    category and level."""
     zero, one = literal(0, Integer), literal(1, Integer)
     still_open = case((Hazard.status.in_(HAZARD_OPEN_STATUSES), 1), else_=0)
     found = select(
-        day_of(conn, Hazard.found_at).label("day"), Hazard.category, Hazard.level, one.label("found"),
+        period_of(conn, Hazard.found_at).label("period"), Hazard.category, Hazard.level, one.label("found"),
         still_open.label("found_open"), zero.label("resolved"),
     )
-    resolved = select(day_of(conn, Hazard.resolved_at), Hazard.category, Hazard.level, zero, zero, one).where(
+    resolved = select(period_of(conn, Hazard.resolved_at), Hazard.category, Hazard.level, zero, zero, one).where(
         Hazard.resolved_at.is_not(None)
     )
     rows = union_all(found, resolved).subquery()
-    keys = (rows.c.day, rows.c.category, rows.c.level)
+    keys = (rows.c.period, rows.c.category, rows.c.level)
     counts = (func.sum(rows.c.found), func.sum(rows.c.found_open), func.sum(rows.c.resolved))
     return select(*keys, *counts).group_by(*keys)
+
+
+def _hazard_days(conn: Connection):
+    return _hazard_counts(conn, day_of)
+
+
+def _hazard_months(conn: Connection):
+    return _hazard_counts(conn, month_of)
 
 
 def _hazard_village_months(conn: Connection):
@@ -227,6 +238,7 @@ def _open_houses(conn: Connection):
 # table's column order.
 CONTENTS = {
     HazardDay: _hazard_days,
+    HazardMonth: _hazard_months,
     HazardVillageMonth: _hazard_village_months,
     AlertDay: _alert_days,
     AlertHour: _alert_hours,
