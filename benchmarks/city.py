@@ -93,7 +93,7 @@ def view_calls(view: str, f: Filters, resolved: Filters, today: dt.date, now: dt
     then the page, which gets the filter `resolved` (what resolve(f) returns) as the app's does.
     closed_fit: hazards.closed_fit of the hazard KPIs (whether the map draws closed hazards)."""
     frame = [("areas.villages", areas.villages, ()),
-             ("areas.grids", areas.grids, (f.villages,)),
+             ("areas.grid_names", areas.grid_names, (f.villages,)),
              ("filters.resolve", resolve, (f,)),
              ("areas.has_demo_records", areas.has_demo_records, ()),
              ("accounts.active_account", accounts.active_account, (ACCOUNT[0],))]
@@ -191,7 +191,7 @@ def floor_statements(view: str, scope: Scope, dialect: str, ctx: dict) -> list[t
     closed_too = " OR (found_at >= :b AND found_at < :e)" if view == "hazards" and ctx["closed_fit"] else ""
     common = [
         ("areas.villages", "SELECT name, work_area, town, in_micro_centre FROM villages ORDER BY town, work_area, name"),
-        ("areas.grids", "SELECT v.name, g.name FROM grids g JOIN villages v ON v.id = g.village_id"
+        ("areas.grid_names", "SELECT g.name FROM grids g JOIN villages v ON v.id = g.village_id"
                         + ("" if area else " WHERE v.name = :vname") + " ORDER BY v.name, g.name"),
         *([] if area else [("filters.resolve", "SELECT name, id FROM villages WHERE name = :vname")]),
         ("areas.has_demo_records", "SELECT EXISTS (SELECT 1 FROM villages WHERE is_demo = :t) OR EXISTS "
@@ -506,7 +506,7 @@ def naive_ms(url: str, view: str, scope: Scope, today: dt.date) -> float:
                 df = df[df["village_id"] == scope.village_id]
             return df
 
-        villages = table("villages")
+        villages, grids = table("villages"), table("grids")  # every view's filter bar lists both
         needs = {"overview": ("alerts", "grid_events", "hazards", "population_stays"), "hazards": ("hazards",),
                  "population": ("population_stays", "houses"), "alerts": ("alerts", "terminals"),
                  "events": ("grid_events",)}[view]
@@ -564,7 +564,7 @@ def naive_ms(url: str, view: str, scope: Scope, today: dt.date) -> float:
                 houses = frames["houses"].merge(per_house, left_on="id", right_on="house_id")
                 _ = houses[houses["n"] > houses["capacity"]], houses.nlargest(500, "n")
                 _ = here.groupby("employer").size().nlargest(500)
-        _ = villages
+        _ = villages, grids
     engine.dispose()
     return ms_since(start)
 

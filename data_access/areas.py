@@ -29,14 +29,12 @@ def micro_centre_villages(conn: Connection) -> list[str]:
     return list(conn.execute(stmt).scalars())
 
 
-def grids(conn: Connection, villages: Sequence[str] = ()) -> pd.DataFrame:
-    """Grids of the named villages (all when none): village, grid."""
-    stmt = select(Village.name.label("village"), Grid.name.label("grid")).join(
-        Village, Village.id == Grid.village_id
-    )
+def grid_names(conn: Connection, villages: Sequence[str] = ()) -> list[str]:
+    """Names of the grids of the named villages (all when none), by village, then by name."""
+    stmt = select(Grid.name).join(Village, Village.id == Grid.village_id)
     if villages:
         stmt = stmt.where(Village.name.in_(villages))
-    return frame(conn, stmt.order_by(Village.name, Grid.name))
+    return list(conn.execute(stmt.order_by(Village.name, Grid.name)).scalars())
 
 
 def boundaries(conn: Connection) -> pd.DataFrame:

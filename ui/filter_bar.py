@@ -189,8 +189,7 @@ def _widgets(villages, view: str, category_options: tuple[str, ...], today: dt.d
                     use_container_width=True)
         right.button(t("clear_villages"), on_click=_set_villages, args=([],), use_container_width=True)
 
-        grids = data.query(areas.grids, tuple(st.session_state["f_villages"]))
-        grid_names = list(grids["grid"])
+        grid_names = data.query(areas.grid_names, tuple(st.session_state["f_villages"]))
         if "_url_grids" in st.session_state:
             wanted = st.session_state.pop("_url_grids")
             st.session_state["f_grids"] = [g for g in wanted if g in grid_names]
