@@ -545,11 +545,19 @@ def naive_ms(url: str, view: str, scope: Scope, today: dt.date) -> float:
             closed_fit = view == "hazards" and is_open.sum() + in_p.sum() <= hazards.MAX_MAP_FEATURES
             _ = h[h["lat"].notna() & ((is_open | in_p) if closed_fit else is_open)].sort_values(
                 ["level", "deadline"]).head(2000)
-            if view == "hazards":
-                _ = h[is_open].sort_values(["level", "deadline"]).head(500)
+            if view == "hazards":  # the KPIs and 三色, the list, the breakdowns, found and resolved per week
+                resolved, deadline = pd.to_datetime(h["resolved_at"]), pd.to_datetime(h["deadline"])
+                r_in = (resolved >= b) & (resolved < e)
+                overdue, soon = is_open & (deadline < ref), is_open & deadline.between(ref, ref + pd.Timedelta(days=3))
+                _ = r_in.sum(), overdue.sum(), soon.sum(), h.loc[in_p & h["enterprise_shut"].astype(bool), "enterprise"].nunique()
+                listed = h[is_open].assign(late=~overdue[is_open], rank=h["level"].map({"重大": 0, "较大": 1, "一般": 2}))
+                _ = listed.sort_values(["late", "rank", "deadline", "found_at", "id"]).head(500).merge(
+                    villages[["id", "name"]], left_on="village_id", right_on="id").merge(
+                    grids[["id", "name"]], how="left", left_on="grid_id", right_on="id")
                 for key in ("category", "level", "village_id"):
-                    _ = h[in_p].groupby(key).size().sort_values(ascending=False)
-                _ = h[in_p].groupby(found[in_p].dt.to_period("W").dt.start_time).size()
+                    _ = h[in_p].assign(open=is_open[in_p]).groupby(key).agg(found=("id", "size"), open=("open", "sum"))
+                _ = (h[in_p].groupby(found[in_p].dt.to_period("W").dt.start_time).size(),
+                     h[r_in].groupby(resolved[r_in].dt.to_period("W").dt.start_time).size())
         if "population_stays" in frames:
             s = frames["population_stays"]
             arrived, left = pd.to_datetime(s["arrived_at"]), pd.to_datetime(s["left_at"])

@@ -34,7 +34,7 @@ def grid_names(conn: Connection, villages: Sequence[str] = ()) -> list[str]:
     stmt = select(Grid.name).join(Village, Village.id == Grid.village_id)
     if villages:
         stmt = stmt.where(Village.name.in_(villages))
-    return list(conn.execute(stmt.order_by(Village.name, Grid.name)).scalars())
+    return conn.execute(stmt.order_by(Village.name, Grid.name)).scalars().all()
 
 
 def boundaries(conn: Connection) -> pd.DataFrame:

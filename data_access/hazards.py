@@ -446,7 +446,7 @@ def closed_fit(figures: Mapping[str, int]) -> bool:
 def map_points(conn: Connection, filters: Filters, today: dt.date, closed: bool = True) -> pd.DataFrame:
     """Hazards to draw: the open ones (all levels) and, with `closed`, the others found in the
     period; worst first (open first, then by level, deadline and id), at most MAX_MAP_FEATURES:
-    id, title, level, status, is_open, warning, lat, lon."""
+    id, title, level, status, is_open, lat, lon."""
     filters = resolve(conn, filters)
     df = frame(conn, _map_statement(shape(filters), closed), _values(filters, today) | {"wanted": MAX_MAP_FEATURES})
     df["is_open"] = df["is_open"].astype(bool)
@@ -463,8 +463,7 @@ def _map_statement(at: Shape, closed: bool):
     else:  # all open: no flag or sort key to work out row by row
         shown, flag, order = is_open, literal(True), ()
     return (
-        select(Hazard.id, Hazard.title, Hazard.level, Hazard.status, flag.label("is_open"),
-               warning_colour().label("warning"), Hazard.lat, Hazard.lon)
+        select(Hazard.id, Hazard.title, Hazard.level, Hazard.status, flag.label("is_open"), Hazard.lat, Hazard.lon)
         .where(_place(at) & Hazard.lat.is_not(None) & shown)
         .order_by(*order, LEVEL_RANK, Hazard.deadline, Hazard.id)
         .limit(WANTED)

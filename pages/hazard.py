@@ -38,7 +38,7 @@ left, right = st.columns([2, 3])
 with left:
     widgets.point_map(f"hazard_map_{hazard_id}", pd.DataFrame([{
         "id": item["id"], "title": item["title"], "level": item["level"], "status": item["status"],
-        "is_open": bool(item["warning"]), "warning": item["warning"], "lat": item["lat"], "lon": item["lon"]}]),
+        "is_open": bool(item["warning"]), "lat": item["lat"], "lon": item["lon"]}]),
         village=item["village"])
 with right:
     latest = item["latest_instruction"]

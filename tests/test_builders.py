@@ -65,7 +65,6 @@ def hazards(n: int, title_chars: int = maps.TITLE_MAX_CHARS) -> pd.DataFrame:
             "level": [HAZARD_LEVELS[i % 3] for i in range(n)],
             "status": ["待处置" if i % 2 else "已销号" for i in range(n)],
             "is_open": [bool(i % 2) for i in range(n)],
-            "warning": [None] * n,
             "lat": [HUAJIE[0] + 0.0001 * (i % 100) for i in range(n)],
             "lon": [HUAJIE[1] + 0.0001 * (i // 100) for i in range(n)],
         }

@@ -506,7 +506,7 @@ def hazard_layer(
 ) -> folium.GeoJson | None:
     """Hazards as one GeoJSON layer of circle markers, coloured by level; open ones large and outlined.
 
-    points: data_access.hazards.map_points() — id, title, level, status, is_open, warning, lat, lon;
+    points: data_access.hazards.map_points() — id, title, level, status, is_open, lat, lon;
     at most MAX_MAP_FEATURES are drawn. labels: tooltip titles for 'title', 'level', 'status' (and
     'layer', the layer's name). translate: shows stored values (level, status) in the page's
     language; colours are chosen from the stored value. A click's properties carry hazard_id.
