@@ -332,7 +332,7 @@ def floor_statements(view: str, scope: Scope, dialect: str, ctx: dict) -> list[t
             f"AND resolved_at < :e{vill}) AS x GROUP BY b ORDER BY b"),
         "hazards.worst_first": (
             "SELECT h.id, h.source_id, h.title, h.category, h.level, h.status, v.name, g.name, h.found_at, h.deadline, "
-            "h.responsible_unit, h.responsible_person, h.enterprise, h.lat, h.lon, count(*) OVER () FROM hazards h JOIN "
+            "h.responsible_unit, h.responsible_person, h.enterprise, count(*) OVER () FROM hazards h JOIN "
             "villages v ON v.id = h.village_id LEFT JOIN grids g ON g.id = h.grid_id WHERE h.status IN ('待处置', '整改中') "
             "AND h.found_at < :e" + ("" if area else " AND h.village_id = :v") + " ORDER BY CASE WHEN h.deadline < :ref "
             "THEN 0 ELSE 1 END, CASE h.level WHEN '重大' THEN 0 WHEN '较大' THEN 1 WHEN '一般' THEN 2 ELSE 9 END, "

@@ -245,12 +245,11 @@ def worst_first(
     values = _values(filters, today, **narrow) | {"wanted": limit}
     at, narrowed = shape(filters), frozenset(narrow)
     df = to_dates(frame(conn, _worst_first_statement(at, narrowed), values), "deadline")
-    matching = int(df["matching"].iloc[0]) if len(df) else 0
-    df = df.drop(columns="matching")
+    matching = df.pop("matching")
     ref = values["ref"]
     # A missing deadline comes back as NaT, which is a dt.date too: test for it first.
     df["days_left"] = [None if pd.isna(d) else (d - ref).days for d in df["deadline"]]
-    return df, matching
+    return df, int(matching.iloc[0]) if len(matching) else 0
 
 
 @functools.cache
@@ -282,8 +281,6 @@ def _worst_first_statement(at: Shape, narrowed: frozenset[str]):
             Hazard.responsible_unit,
             Hazard.responsible_person,
             Hazard.enterprise,
-            Hazard.lat,
-            Hazard.lon,
             warning_colour().label("warning"),
             top.c.matching,
         )
