@@ -4,10 +4,11 @@ found = found in the period; resolved = resolved in the period; open and overdue
 current state (status 待处置 or 整改中) of hazards found up to the period's end, with
 overdue meaning a deadline before the reference day (the period's last day, or today).
 
-For the whole area, found and resolved counts come from the monthly summaries (hazard_months,
-hazard_village_months) for a period's whole months and from hazard_days or the records for the
-days around them; the weekly trend from hazard_days (summaries.py). The open ones are few and
-found through the status index.
+For the whole area, the counts by category, level and village come from the monthly summaries
+(hazard_months, hazard_village_months) for a period's whole months and from hazard_days or the
+records for the days around them; found and resolved in all and per week from
+hazard_day_totals (hazard_days when categories are chosen): summaries.py. The open ones are
+few and found through the status index.
 
 Each statement is built once per shape of filter (filters.Shape, and the narrowing asked for:
 the functools.cache on each _..._statement) with its values bound at execution (_values): for
@@ -43,6 +44,7 @@ from .models import (
     Grid,
     Hazard,
     HazardDay,
+    HazardDayTotal,
     HazardHistory,
     HazardMonth,
     HazardVillageMonth,
@@ -81,9 +83,18 @@ def _place(at: Shape):
     return bound_place(at, Hazard.village_id, Hazard.grid_id, Hazard.category)
 
 
-def _in_days(at: Shape):
-    """hazard_days rows of the filter's period and categories (the whole area's summary)."""
-    return bound_period(HazardDay.day) & bound_place(at, None, category_column=HazardDay.category)
+def _per_day(at: Shape):
+    """The whole area's hazards found and resolved per day of the filter's period: from
+    hazard_day_totals, or hazard_days when categories are chosen."""
+    if not at.categories:
+        totals = HazardDayTotal
+        return select(totals.day, totals.found, totals.resolved).where(bound_period(totals.day)).subquery()
+    return (
+        select(HazardDay.day, func.sum(HazardDay.found).label("found"), func.sum(HazardDay.resolved).label("resolved"))
+        .where(bound_period(HazardDay.day) & bound_place(at, None, category_column=HazardDay.category))
+        .group_by(HazardDay.day)
+        .subquery()
+    )
 
 
 def _counted(at: Shape):
@@ -129,9 +140,9 @@ def _kpis_statement(at: Shape):
         return select(what).select_from(Hazard).where(_place(at) & where).scalar_subquery()
 
     if at.whole_area:
-        summed = _counted(at)
-        found = select(func.coalesce(func.sum(summed.c.found), 0)).scalar_subquery()
-        resolved = select(func.coalesce(func.sum(summed.c.resolved), 0)).scalar_subquery()
+        days = _per_day(at)
+        found = select(func.coalesce(func.sum(days.c.found), 0)).scalar_subquery()
+        resolved = select(func.coalesce(func.sum(days.c.resolved), 0)).scalar_subquery()
     else:
         found = counted(func.count(), bound_period(Hazard.found_at))
         resolved = counted(func.count(), bound_period(Hazard.resolved_at))
@@ -385,14 +396,8 @@ def new_vs_resolved(conn: Connection, filters: Filters, unit: str = "week") -> p
 
 @functools.cache
 def _new_vs_resolved_statement(dialect: str, at: Shape, unit: str):
-    if at.whole_area:  # summed per day first: the bucket is then worked out once a day, not once a row
-        per_day = (
-            select(HazardDay.day, func.sum(HazardDay.found).label("found"),
-                   func.sum(HazardDay.resolved).label("resolved"))
-            .where(_in_days(at))
-            .group_by(HazardDay.day)
-            .subquery()
-        )  # fmt: skip
+    if at.whole_area:  # per day first: the bucket is then worked out once a day, not once a row
+        per_day = _per_day(at)
         bucket = day_bucket_in(dialect, per_day.c.day, unit).label("bucket")
         found, resolved = func.sum(per_day.c.found), func.sum(per_day.c.resolved)
         return (

@@ -304,6 +304,17 @@ class HazardMonth(Base):
     resolved: Mapped[int] = mapped_column(Integer)
 
 
+class HazardDayTotal(Base):
+    """hazard_days summed over categories and levels: the whole area's found and resolved per
+    day when no category is chosen (the weekly trend, the period's totals)."""
+
+    __tablename__ = "hazard_day_totals"
+    __table_args__ = {"sqlite_with_rowid": False}  # rows stored in key order
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    found: Mapped[int] = mapped_column(Integer)
+    resolved: Mapped[int] = mapped_column(Integer)
+
+
 class HazardVillageMonth(Base):
     """Hazards per month found and village: found that month (and of those, open now). The
     whole area's counts per village read a period's whole months here and the days around them
@@ -440,7 +451,7 @@ class SummaryPause(Base):
 
 
 SUMMARY_TABLES = (
-    HazardDay, HazardMonth, HazardVillageMonth, AlertDay, AlertHour, AlertCell, EventDay, StayDay,
+    HazardDay, HazardMonth, HazardDayTotal, HazardVillageMonth, AlertDay, AlertHour, AlertCell, EventDay, StayDay,
     StayOpenVillage, StayOpenProvince, StayOpenAge, StayOpenEmployer, StayOpenHouse,
 )  # fmt: skip
 

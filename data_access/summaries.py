@@ -48,6 +48,7 @@ from .models import (
     GridEvent,
     Hazard,
     HazardDay,
+    HazardDayTotal,
     HazardMonth,
     HazardVillageMonth,
     House,
@@ -136,6 +137,14 @@ def _hazard_days(conn: Connection):
 
 def _hazard_months(conn: Connection):
     return _hazard_counts(conn, month_of)
+
+
+def _hazard_day_totals(conn: Connection):
+    zero, one = literal(0, Integer), literal(1, Integer)
+    found = select(day_of(conn, Hazard.found_at).label("day"), one.label("found"), zero.label("resolved"))
+    resolved = select(day_of(conn, Hazard.resolved_at), zero, one).where(Hazard.resolved_at.is_not(None))
+    rows = union_all(found, resolved).subquery()
+    return select(rows.c.day, func.sum(rows.c.found), func.sum(rows.c.resolved)).group_by(rows.c.day)
 
 
 def _hazard_village_months(conn: Connection):
@@ -239,6 +248,7 @@ def _open_houses(conn: Connection):
 CONTENTS = {
     HazardDay: _hazard_days,
     HazardMonth: _hazard_months,
+    HazardDayTotal: _hazard_day_totals,
     HazardVillageMonth: _hazard_village_months,
     AlertDay: _alert_days,
     AlertHour: _alert_hours,

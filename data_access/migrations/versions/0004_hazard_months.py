@@ -1,13 +1,14 @@
-"""hazards per month (by category and level, and by village), kept by triggers; the hazard
-map's per-level index goes
+"""hazards per month (by category and level, and by village) and per day in all, kept by
+triggers; the hazard map's per-level index goes
 
 Revision ID: 0004
 Revises: 0003
 Create Date: 2026-11-23 16:50:12.204518
 
 The whole area's hazard figures read a period's whole months from hazard_months and
-hazard_village_months, and only the days around them from hazard_days or the records (see
-data_access/summaries.py for who keeps them). The map no longer reads hazards level by level
+hazard_village_months, and only the days around them from hazard_days or the records; with no
+category chosen, the found and resolved totals and the weekly trend read hazard_day_totals
+(see data_access/summaries.py for who keeps them). The map no longer reads hazards level by level
 (it draws the open ones, and the closed ones only when they fit), so ix_hazards_map only cost
 writes. A frozen copy: a migration never imports the models.
 """
@@ -38,6 +39,13 @@ def _create_tables() -> None:
     sa.PrimaryKeyConstraint('month', 'category', 'level', name=op.f('pk_hazard_months')),
     sqlite_with_rowid=False,  # rows stored in key order
     )
+    op.create_table('hazard_day_totals',
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('found', sa.Integer(), nullable=False),
+    sa.Column('resolved', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('day', name=op.f('pk_hazard_day_totals')),
+    sqlite_with_rowid=False,
+    )
     op.create_table('hazard_village_months',
     sa.Column('month', sa.Date(), nullable=False),
     sa.Column('village_id', sa.Integer(), nullable=False),
@@ -63,6 +71,11 @@ def _sqlite_body(row: str, sign: str) -> str:
     SELECT {month(f'{row}.resolved_at')}, {row}.category, {row}.level, 0, 0, {sign}1
     WHERE {row}.resolved_at IS NOT NULL
     ON CONFLICT (month, category, level) DO UPDATE SET resolved = resolved + excluded.resolved;
+    INSERT INTO hazard_day_totals (day, found, resolved) VALUES (date({row}.found_at), {sign}1, 0)
+    ON CONFLICT (day) DO UPDATE SET found = found + excluded.found;
+    INSERT INTO hazard_day_totals (day, found, resolved)
+    SELECT date({row}.resolved_at), 0, {sign}1 WHERE {row}.resolved_at IS NOT NULL
+    ON CONFLICT (day) DO UPDATE SET resolved = resolved + excluded.resolved;
     INSERT INTO hazard_village_months (month, village_id, found, found_open)
     VALUES ({month(f'{row}.found_at')}, {row}.village_id, {sign}1, {sign}({row}.status IN {OPEN_STATUSES}))
     ON CONFLICT (month, village_id) DO UPDATE SET
@@ -96,6 +109,12 @@ def _pg_body(rows: str, sign: str) -> str:
     ON CONFLICT (month, category, level) DO UPDATE SET
         found = t.found + excluded.found, found_open = t.found_open + excluded.found_open,
         resolved = t.resolved + excluded.resolved;
+    INSERT INTO hazard_day_totals AS t (day, found, resolved)
+    SELECT day, sum(f), sum(r) FROM (
+        SELECT CAST(found_at AS date) AS day, {sign}1 AS f, 0 AS r FROM {rows}
+        UNION ALL SELECT CAST(resolved_at AS date), 0, {sign}1 FROM {rows} WHERE resolved_at IS NOT NULL) AS x
+    GROUP BY 1 ORDER BY 1
+    ON CONFLICT (day) DO UPDATE SET found = t.found + excluded.found, resolved = t.resolved + excluded.resolved;
     INSERT INTO hazard_village_months AS t (month, village_id, found, found_open)
     SELECT {month('found_at')}, village_id, {sign}count(*), {sign}count(*) FILTER (WHERE {is_open})
     FROM {rows} GROUP BY 1, 2 ORDER BY 1, 2
@@ -133,9 +152,9 @@ END $$"""
 
 def _fill(dialect: str) -> list[str]:
     if dialect == 'sqlite':
-        month = "date({}, 'start of month')".format
+        day, month = 'date({})'.format, "date({}, 'start of month')".format
     else:
-        month = "CAST(date_trunc('month', {}) AS date)".format
+        day, month = 'CAST({} AS date)'.format, "CAST(date_trunc('month', {}) AS date)".format
     is_open = f'CASE WHEN status IN {OPEN_STATUSES} THEN 1 ELSE 0 END'
     return [
         f"""INSERT INTO hazard_months SELECT month, category, level, sum(found), sum(found_open), sum(resolved)
@@ -143,6 +162,10 @@ def _fill(dialect: str) -> list[str]:
                          0 AS resolved FROM hazards
                   UNION ALL SELECT {month('resolved_at')}, category, level, 0, 0, 1 FROM hazards
                   WHERE resolved_at IS NOT NULL) AS x GROUP BY 1, 2, 3""",
+        f"""INSERT INTO hazard_day_totals SELECT day, sum(found), sum(resolved)
+            FROM (SELECT {day('found_at')} AS day, 1 AS found, 0 AS resolved FROM hazards
+                  UNION ALL SELECT {day('resolved_at')}, 0, 1 FROM hazards WHERE resolved_at IS NOT NULL) AS x
+            GROUP BY 1""",
         f"""INSERT INTO hazard_village_months SELECT {month('found_at')}, village_id, count(*), sum({is_open})
             FROM hazards GROUP BY 1, 2""",
     ]
@@ -165,6 +188,7 @@ def downgrade() -> None:
     if dialect == 'postgresql':
         op.execute(f'DROP FUNCTION IF EXISTS {TRIGGER}_summaries()')
     op.drop_table('hazard_village_months')
+    op.drop_table('hazard_day_totals')
     op.drop_table('hazard_months')
     op.create_index('ix_hazards_map', 'hazards', ['level', 'deadline', 'id', 'found_at', 'status', 'lat', 'category'],
                     unique=False)
