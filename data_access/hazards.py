@@ -69,8 +69,8 @@ MONTHS_BEGIN, MONTHS_END = bindparam("months_begin", type_=DateTime), bindparam(
 
 
 def _values(filters: Filters, today: dt.date | None = None, **narrow) -> dict:
-    """Bound values: the filter's, the reference day's and the narrowing's (statuses, levels,
-    responsible)."""
+    """Bound values: the filter's (with its whole months), the reference day's and the
+    narrowing's (statuses, levels, responsible)."""
     values = bound_values(filters) | _month_values(filters.period)
     values |= {k: list(v) if isinstance(v, tuple) else v for k, v in narrow.items()}
     if today is not None:
@@ -260,7 +260,7 @@ def worst_first(
     ref = values["ref"]
     # A missing deadline comes back as NaT, which is a dt.date too: test for it first.
     df["days_left"] = [None if pd.isna(d) else (d - ref).days for d in df["deadline"]]
-    return df, int(matching.iloc[0]) if len(matching) else 0
+    return df, (int(matching.iloc[0]) if len(matching) else 0)
 
 
 @functools.cache
@@ -458,10 +458,9 @@ def map_points(conn: Connection, filters: Filters, today: dt.date, closed: bool 
 @functools.cache
 def _map_statement(at: Shape, closed: bool):
     is_open = IS_OPEN & (Hazard.found_at < ENDS)
-    if closed:
-        shown, flag, order = is_open | bound_period(Hazard.found_at), case((is_open, True), else_=False), (
-            case((is_open, 0), else_=1),
-        )
+    if closed:  # the open ones first, then the others found in the period
+        shown, flag = is_open | bound_period(Hazard.found_at), case((is_open, True), else_=False)
+        order = (case((is_open, 0), else_=1),)
     else:  # all open: no flag or sort key to work out row by row
         shown, flag, order = is_open, literal(True), ()
     return (
