@@ -10,25 +10,28 @@ from ui.i18n import t
 st.set_page_config(page_title=t("app_title"), page_icon="🏘️", layout="wide")
 shell.start()
 
-# view: (page, the lowest role that may open it). Each page checks its role again itself.
-views = {
-    "overview": (st.Page("pages/overview.py", title=t("overview"), icon="🏠", url_path="overview", default=True),
-                 "viewer"),
-    "hazards": (st.Page("pages/hazards.py", title=t("hazards"), icon="⚠️", url_path="hazards"), "viewer"),
-    "review": (st.Page("pages/review.py", title=t("review"), icon="🧭", url_path="review"), "staff"),
-    "hazard": (st.Page("pages/hazard.py", title=t("hazard_item"), icon="📌", url_path="hazard",
+# (view, page, the lowest role that may open it). Each page checks its role again itself.
+views = [
+    ("overview", st.Page("pages/overview.py", title=t("overview"), icon="🏠", url_path="home", default=True),
+     "viewer"),
+    # The default page answers at "/" only: this hidden twin gives the overview its own address too.
+    ("overview", st.Page("pages/overview.py", title=t("overview"), icon="🏠", url_path="overview",
+                         visibility="hidden"), "viewer"),
+    ("hazards", st.Page("pages/hazards.py", title=t("hazards"), icon="⚠️", url_path="hazards"), "viewer"),
+    ("review", st.Page("pages/review.py", title=t("review"), icon="🧭", url_path="review"), "staff"),
+    ("hazard", st.Page("pages/hazard.py", title=t("hazard_item"), icon="📌", url_path="hazard",
                        visibility="hidden"), "staff"),  # one item, opened from the review list
-    "population": (st.Page("pages/population.py", title=t("population"), icon="👥", url_path="population"),
-                   "viewer"),
-    "alerts": (st.Page("pages/alerts.py", title=t("alerts"), icon="🚨", url_path="alerts"), "viewer"),
-    "events": (st.Page("pages/events.py", title=t("events"), icon="📋", url_path="events"), "viewer"),
-    "imports": (st.Page("pages/imports.py", title=t("imports"), icon="📥", url_path="import"), "staff"),
-    "admin": (st.Page("pages/admin.py", title=t("admin"), icon="🔑", url_path="admin"), "admin"),
-}
+    ("population", st.Page("pages/population.py", title=t("population"), icon="👥", url_path="population"),
+     "viewer"),
+    ("alerts", st.Page("pages/alerts.py", title=t("alerts"), icon="🚨", url_path="alerts"), "viewer"),
+    ("events", st.Page("pages/events.py", title=t("events"), icon="📋", url_path="events"), "viewer"),
+    ("imports", st.Page("pages/imports.py", title=t("imports"), icon="📥", url_path="import"), "staff"),
+    ("admin", st.Page("pages/admin.py", title=t("admin"), icon="🔑", url_path="admin"), "admin"),
+]
 if wall.requested():  # ?mode=wall: the duty room's screen, one page, no navigation, no sign-in
-    views = {"wall": (st.Page("pages/wall.py", title=t("app_title"), url_path="wall", default=True), "viewer")}
+    views = [("wall", st.Page("pages/wall.py", title=t("app_title"), url_path="wall", default=True), "viewer")]
 elif auth.current() is not None:  # signed out, every view stays known so the link survives the sign-in
-    views = {key: entry for key, entry in views.items() if auth.allows(entry[1])}
+    views = [entry for entry in views if auth.allows(entry[2])]
 categories = {
     "hazards": HAZARD_CATEGORIES,
     "review": HAZARD_CATEGORIES,
@@ -37,7 +40,7 @@ categories = {
 }
 
 hidden = wall.requested() or auth.current() is None
-page = st.navigation([entry[0] for entry in views.values()], position="hidden" if hidden else "sidebar")
-view = next(key for key, (candidate, _) in views.items() if candidate is page)
+page = st.navigation([entry[1] for entry in views], position="hidden" if hidden else "sidebar")
+view = next(name for name, candidate, _ in views if candidate is page)
 with shell.frame(view, categories.get(view, ()), wall=wall.requested()):
     page.run()

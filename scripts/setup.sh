@@ -5,8 +5,12 @@
 #                                               database with demo data, start the dashboard
 #   scripts/setup.sh test [pytest args...]      install (with Chromium and CJK fonts), make sure
 #                                               PostgreSQL is up, vendor static assets, run pytest
+#   scripts/setup.sh lock [uv args...]          regenerate requirements.lock and requirements-test.lock
+#                                               from requirements*.txt (e.g. --upgrade-package pandas)
 #
-# Quick when everything is there (no apt-get update unless a Debian package is missing).
+# Python packages go into the project's own environment, .venv (made with $PYTHON), from the lock
+# files, never into $PYTHON itself. Quick when everything is there: nothing is reinstalled unless a
+# lock file changed, and no apt-get update unless a Debian package is missing.
 # Under CI=true nothing may be skipped: what cannot be installed or reached fails the run.
 # Environment: PYTHON (default python3), DATABASE_URL (run), TEST_DATABASE_URL (test; default
 # postgresql+psycopg://postgres@127.0.0.1:5432/test), DEMO_ARGS (run; e.g. "--scale city"),
@@ -20,6 +24,7 @@ IN_CI=false
 DEFAULT_TEST_DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TEST_DEBS=(chromium chromium-driver fonts-noto-cjk fonts-noto-color-emoji)
 RUN_DEBS=(fonts-noto-cjk)   # the source of the CJK webfont (scripts/vendor_static.py)
+UV_VERSION=0.13.9           # makes the lock files (`lock`); installing needs only the venv's pip
 
 log() { echo "[setup] $*" >&2; }
 die() { echo "[setup] ERROR: $*" >&2; exit 1; }
@@ -53,59 +58,71 @@ ensure_debs() {
     log "WARNING: could not install ${missing[*]}"
 }
 
-# pip only when a requirement is not met: `pip install` resolves for seconds even then.
-ensure_python_requirements() {
-    local file="$1"
-    if "$PYTHON" - "$file" <<'PY' 2>/dev/null; then return 0; fi
-import sys
-from importlib.metadata import PackageNotFoundError, requires, version
-from pathlib import Path
+# The project's own environment, .venv, made with $PYTHON (never installing into $PYTHON itself).
+# Remade when $PYTHON is another interpreter than the one it was made with.
+VENV=.venv
+VENV_PY="$VENV/bin/python"
+BASE_STAMP="$VENV/.made-with"
 
-from packaging.requirements import Requirement
+ensure_venv() {
+    command -v "$PYTHON" >/dev/null 2>&1 || die "PYTHON=$PYTHON not found (Python 3.11 or newer is needed)"
+    "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+        || die "$PYTHON is Python $("$PYTHON" -c 'import platform; print(platform.python_version())'); 3.11 or newer is needed"
+    local base
+    base="$("$PYTHON" -c 'import sys; print(sys.base_prefix, sys.version.split()[0])')"
+    if [ -x "$VENV_PY" ] && [ "$(cat "$BASE_STAMP" 2>/dev/null)" = "$base" ] && "$VENV_PY" -c '' 2>/dev/null; then
+        return 0
+    fi
+    # Debian and Ubuntu ship venv's pip bootstrap (ensurepip) as a package of its own.
+    if ! "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null; then
+        local minor
+        minor="$("$PYTHON" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')"
+        ensure_debs required "python${minor}-venv"
+    fi
+    log "creating the project's environment $VENV with $PYTHON ($base)"
+    rm -rf "$VENV"
+    "$PYTHON" -m venv "$VENV" || die "could not create $VENV with $PYTHON"
+    echo "$base" >"$BASE_STAMP"
+}
 
-def unmet(path):
-    for raw in Path(path).read_text().splitlines():
-        line = raw.split("#", 1)[0].strip()
-        if not line:
-            continue
-        if line.startswith("-r "):
-            yield from unmet(Path(path).parent / line[3:].strip())
-            continue
-        yield from unmet_requirement(Requirement(line))
+# Installs a lock file's exact versions (hashes checked) into .venv, unless this very lock
+# file was installed last time: a second run starts at once, a changed lock reinstalls.
+ensure_locked() {
+    local lock="$1" stamp="$VENV/.installed-${1%.lock}" digest
+    digest="$(sha256sum "$lock" | cut -d' ' -f1)"
+    [ "$(cat "$stamp" 2>/dev/null)" = "$digest" ] && return 0
+    log "installing $lock into $VENV"
+    "$VENV_PY" -m pip install --disable-pip-version-check -q --require-hashes --no-deps -r "$lock" \
+        || die "pip install -r $lock failed"
+    echo "$digest" >"$stamp"
+}
 
-def unmet_requirement(req, extra=""):
-    if req.marker and not req.marker.evaluate({"extra": extra}):
-        return
-    try:
-        installed = version(req.name)
-    except PackageNotFoundError:
-        yield str(req)
-        return
-    if not req.specifier.contains(installed, prereleases=True):
-        yield str(req)
-    for wanted in req.extras:  # e.g. psycopg[binary] needs psycopg-binary too
-        for dependency in requires(req.name) or []:
-            dep = Requirement(dependency)
-            if dep.marker and dep.marker.evaluate({"extra": wanted}):
-                dep.marker = None
-                yield from unmet_requirement(dep)
-
-missing = list(unmet(sys.argv[1]))
-sys.exit(1 if missing else 0)
-PY
-    log "installing Python requirements ($file)"
-    "$PYTHON" -m pip install --disable-pip-version-check -q -r "$file" || die "pip install -r $file failed"
+# Regenerates the lock files from requirements*.txt with uv (a universal resolution: one lock
+# for every platform and Python 3.11+), using a uv of its own in .venv-tools.
+lock() {
+    local uv=".venv-tools/bin/uv"
+    if [ ! -x "$uv" ]; then
+        "$PYTHON" -m venv .venv-tools || die "could not create .venv-tools with $PYTHON"
+        .venv-tools/bin/python -m pip install --disable-pip-version-check -q "uv==$UV_VERSION" \
+            || die "could not install uv $UV_VERSION"
+    fi
+    local common=(--universal --python-version 3.11 --generate-hashes --quiet
+                  --custom-compile-command "bash scripts/setup.sh lock")
+    "$uv" pip compile requirements.txt "${common[@]}" -o requirements.lock "$@"
+    # The tests' lock keeps the runtime's versions exactly.
+    "$uv" pip compile requirements-test.txt "${common[@]}" -c requirements.lock -o requirements-test.lock "$@"
+    log "requirements.lock and requirements-test.lock written; commit them"
 }
 
 vendor_static() {
     local args=()
     $IN_CI && args+=(--require-font)
-    "$PYTHON" scripts/vendor_static.py "${args[@]}"
+    "$VENV_PY" scripts/vendor_static.py "${args[@]}"
 }
 
 # Is the PostgreSQL of $1 reachable within $2 seconds (default: one try)?
 pg_reachable() {
-    "$PYTHON" - "$1" "${2:-0}" <<'PY' >/dev/null 2>&1
+    "$VENV_PY" - "$1" "${2:-0}" <<'PY' >/dev/null 2>&1
 import sys
 import time
 
@@ -128,7 +145,7 @@ PY
 ensure_postgres() {
     local url="$1" host version
     pg_reachable "$url" && return 0
-    host="$("$PYTHON" -c 'import sys; from sqlalchemy.engine import make_url; print(make_url(sys.argv[1]).host or "")' "$url")"
+    host="$("$VENV_PY" -c 'import sys; from sqlalchemy.engine import make_url; print(make_url(sys.argv[1]).host or "")' "$url")"
     if [[ "$host" =~ ^(127\.0\.0\.1|localhost|::1|)$ ]] && command -v pg_ctlcluster >/dev/null 2>&1 \
         && [ -d /etc/postgresql ]; then
         for version in $(ls /etc/postgresql); do
@@ -145,21 +162,23 @@ mode="${1:-}"
 case "$mode" in
     run)
         ensure_debs optional "${RUN_DEBS[@]}"
-        ensure_python_requirements requirements.txt
+        ensure_venv
+        ensure_locked requirements.lock
         vendor_static
-        "$PYTHON" -m data_access init
+        "$VENV_PY" -m data_access init
         if [ "${SKIP_DEMO:-}" = 1 ]; then
             log "SKIP_DEMO=1: not loading demo data"
         # shellcheck disable=SC2086  # DEMO_ARGS is a list of words on purpose
-        elif ! "$PYTHON" -m data_access demo ${DEMO_ARGS:-}; then
+        elif ! "$VENV_PY" -m data_access demo ${DEMO_ARGS:-}; then
             # It refuses a database holding real records (see its --force); show what is there.
             log "WARNING: demo data not loaded (see above); starting the dashboard on the data as it is"
         fi
-        exec "$PYTHON" -m streamlit run app.py "$@"
+        exec "$VENV_PY" -m streamlit run app.py "$@"
         ;;
     test)
         ensure_debs required "${TEST_DEBS[@]}"
-        ensure_python_requirements requirements-test.txt
+        ensure_venv
+        ensure_locked requirements-test.lock
         export TEST_DATABASE_URL="${TEST_DATABASE_URL:-$DEFAULT_TEST_DATABASE_URL}"
         if ! ensure_postgres "$TEST_DATABASE_URL"; then
             $IN_CI && die "PostgreSQL at $TEST_DATABASE_URL cannot be reached (CI=true: it may not be skipped)"
@@ -168,10 +187,13 @@ case "$mode" in
         fi
         vendor_static
         mkdir -p test-artifacts
-        exec "$PYTHON" -m pytest "$@"
+        exec "$VENV_PY" -m pytest "$@"
+        ;;
+    lock)
+        lock "$@"
         ;;
     *)
-        echo "usage: scripts/setup.sh run [streamlit args...] | test [pytest args...]" >&2
+        echo "usage: scripts/setup.sh run [streamlit args...] | test [pytest args...] | lock [uv args...]" >&2
         exit 2
         ;;
 esac

@@ -179,3 +179,21 @@ def test_a_tick_on_a_listed_row_opens_the_item_and_the_way_back_keeps_the_narrow
     page.wait_for_timeout(1500)  # no tick is left over to open the item again
     assert "/review?" in page.url
     assert page.locator("[data-testid='stException']").count() == 0
+
+
+# Each view's address and a text only that view shows.
+VIEW_ADDRESSES = {"/": "地图着色", "/overview": "地图着色", "/hazards": "隐患清单（最急优先）",
+                  "/review": "导出", "/population": "三侧同管", "/alerts": "智能终端在线情况",
+                  "/events": "未办结事件", "/import": "导入内容"}
+
+
+def test_every_view_s_own_address_opens_that_view_with_no_page_not_found(streamlit_server, page, demo_url):
+    base_url = streamlit_server(demo_url, extra_env=ENV)
+    for path, text in VIEW_ADDRESSES.items():
+        page.open_app(base_url, path)
+        sign_in(page, "staff")
+        page.get_by_text(text, exact=True).first.wait_for(timeout=60_000)
+        assert page.get_by_text("Page not found").count() == 0, path
+        assert page.locator("[role='dialog']").count() == 0, path
+        assert page.url.rstrip("/") == f"{base_url}{path}".rstrip("/"), (path, page.url)
+        assert page.locator("[data-testid='stException']").count() == 0, path
