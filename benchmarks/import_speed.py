@@ -174,7 +174,7 @@ def measure(url: str, files: dict[str, Path]) -> list[tuple[str, int, float, flo
             started, cpu_started = time.perf_counter(), time.process_time()
             report = import_file(engine, kind, path)
             seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
-            assert report.exit_code == 0, report.to_text() + "\n" + "\n".join(report.error_lines(5))
+            assert report.ok, report.to_text() + "\n" + "\n".join(report.error_lines(5))
             results.append((f"{kind} ({label})", report.rows_read, seconds, cpu))
     engine.dispose()
     return results

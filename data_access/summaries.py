@@ -6,7 +6,7 @@ Who keeps them right: database triggers on hazards, alerts, grid_events, populat
 share in the same transaction as the write, whoever writes: importers, the app, tests, other
 systems. A bulk writer may `pause()` them for its own transaction and `rebuild()` before it
 commits (the demo generator does). A database written around the triggers (a restore, a bulk
-load with triggers disabled) is put right with `python -m data_access rebuild-summaries`.
+load with triggers disabled) is put right with `python -m data_access rebuild-summaries` (cli/database.py).
 
 Only the whole area (no village or grid chosen) reads the summaries; a village's figures come
 from the records through their indexes, which is fast at that size.
@@ -14,9 +14,7 @@ from the records through their indexes, which is fast at that size.
 
 from __future__ import annotations
 
-import argparse
 import math
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -341,39 +339,3 @@ def _same(a, b, table) -> bool:
         elif int(x or 0) != int(y or 0):
             return False
     return True
-
-
-# ---------------------------------------------------------------- the command
-
-
-def add_summary_command(commands) -> None:
-    """`python -m data_access rebuild-summaries [--check]` (wired in cli._add_optional_commands)."""
-    p = commands.add_parser(
-        "rebuild-summaries",
-        help="recompute the summary tables from the records (after writes that bypassed the triggers)",
-    )
-    p.add_argument("--check", action="store_true", help="only report whether they agree with the records")
-    p.set_defaults(func=_cmd_rebuild)
-
-
-def _cmd_rebuild(args: argparse.Namespace) -> int:
-    from .cli import EXIT_BAD_INPUT, EXIT_OK, _engine  # the CLI imports this module lazily
-
-    engine = _engine()
-    if args.check:
-        with engine.connect() as conn:
-            wrong = differences(conn)
-        if wrong:
-            tables = ", ".join(f"{t} {n:,} keys" for t, n in wrong.items())
-            print(f"summaries disagree with the records: {tables}")
-            return EXIT_BAD_INPUT
-        print("summaries agree with the records")
-        return EXIT_OK
-    started = time.perf_counter()
-    with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("SET LOCAL statement_timeout = 0"))  # a rebuild reads every record
-        counts = rebuild(conn)
-    rows = ", ".join(f"{table} {n:,}" for table, n in counts.items())
-    print(f"summaries rebuilt in {time.perf_counter() - started:.1f} s: {rows}")
-    return EXIT_OK

@@ -17,8 +17,8 @@ AUDIT_COLUMNS = {"at": "audit_at", "actor": "audit_actor", "action": "audit_acti
                  "reason": "audit_reason", "detail": "audit_detail"}
 DEFAULT_DAYS = 30
 
-admin = auth.require("admin")
-ctx = shell.context()
+ctx = shell.page("admin")
+admin = auth.current()
 users_tab, log_tab = st.tabs([f"👥 {t('admin_accounts')}", f"📜 {t('admin_audit')}"])
 with users_tab:
     account_forms.flash()

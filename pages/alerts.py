@@ -3,24 +3,23 @@ weekday grid, hotspots on the map, the zero counters and the smart terminals."""
 
 import streamlit as st
 
-from data_access import alerts
-from ui import auth, charts, fmt, maps, shell, widgets
+from data_access import alerts, formats
+from ui import charts, maps, shell, widgets
 from ui.data import query
 from ui.i18n import t
 
 ZERO_COUNTERS = ("civil_to_criminal", "major_accident", "telecom_fraud")
 
-auth.require("viewer")
-ctx = shell.context()
+ctx = shell.page("viewer")
 f = ctx.filters
 k = query(alerts.kpis, f)
 for measure, label in (("effective", t("effective_alerts")), ("cases", t("cases"))):
     widgets.tiles(
-        widgets.Tile(label, fmt.count(k[measure])),
-        widgets.Tile(f"{label} · {t('yoy')}", fmt.change(k[f"{measure}_yoy"]),
-                     t("same_period_last_year", n=fmt.count(k[f"{measure}_prev_year"]))),
-        widgets.Tile(f"{label} · {t('mom')}", fmt.change(k[f"{measure}_mom"]),
-                     t("previous_period", n=fmt.count(k[f"{measure}_prev_period"]))),
+        widgets.Tile(label, formats.count(k[measure])),
+        widgets.Tile(f"{label} · {t('yoy')}", formats.change(k[f"{measure}_yoy"]),
+                     t("same_period_last_year", n=formats.count(k[f"{measure}_prev_year"]))),
+        widgets.Tile(f"{label} · {t('mom')}", formats.change(k[f"{measure}_mom"]),
+                     t("previous_period", n=formats.count(k[f"{measure}_prev_period"]))),
     )
 zero = query(alerts.zero_days, f, ctx.today)
 widgets.tiles(*(widgets.Tile(f"{t('zero_counters')} · {t('zero_' + key)}",
@@ -53,7 +52,7 @@ if terminals.empty:
     st.caption(t("no_data"))
 else:
     online, offline = int(terminals["online"].sum()), int(terminals["offline"].sum())
-    widgets.tiles(widgets.Tile(t("online"), fmt.count(online)),
-                  widgets.Tile(t("offline"), fmt.count(offline)))
+    widgets.tiles(widgets.Tile(t("online"), formats.count(online)),
+                  widgets.Tile(t("offline"), formats.count(offline)))
     widgets.table(terminals.sort_values("offline", ascending=False),
                   {"village": "village", "online": "online", "offline": "offline"}, aggregate=True)

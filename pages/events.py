@@ -3,9 +3,9 @@ trend, events by category, and the open and overdue backlog."""
 
 import streamlit as st
 
-from data_access import events
+from data_access import events, formats
 from data_access.filters import local_now
-from ui import auth, charts, fmt, shell, widgets
+from ui import charts, shell, widgets
 from ui.data import query
 from ui.i18n import t
 
@@ -25,13 +25,12 @@ RATES = (
 COUNT_LABELS = {"new": "events_new", "closed": "events_closed", "on_time": "events_on_time",
                 "dispatched": "events_dispatched"}
 
-auth.require("viewer")
-ctx = shell.context()
+ctx = shell.page("viewer")
 f = ctx.filters
 k = query(events.kpis, f)
-widgets.tiles(widgets.Tile(t("events_new"), fmt.count(k["new"])), *(
-    widgets.Tile(t(rate), fmt.rate(k[rate]),
-                 f"{t(COUNT_LABELS[num])} {fmt.count(k[num])} / {t(COUNT_LABELS[den])} {fmt.count(k[den])}")
+widgets.tiles(widgets.Tile(t("events_new"), formats.count(k["new"])), *(
+    widgets.Tile(t(rate), formats.rate(k[rate]),
+                 f"{t(COUNT_LABELS[num])} {formats.count(k[num])} / {t(COUNT_LABELS[den])} {formats.count(k[den])}")
     for rate, num, den, _ in RATES))
 
 backlog, n_open, n_overdue = query(events.backlog, f, local_now().replace(second=0, microsecond=0))
@@ -61,6 +60,6 @@ else:
                       t("by_category"))
 
     st.subheader(t("backlog"))
-    st.caption(t("backlog_counts", open=fmt.count(n_open), overdue=fmt.count(n_overdue)))
+    st.caption(t("backlog_counts", open=formats.count(n_open), overdue=formats.count(n_overdue)))
     backlog["overdue"] = backlog["overdue"].map({True: f"⚠️ {t('overdue')}", False: ""})
     widgets.table(backlog, BACKLOG_COLUMNS, translate=("category",), total=n_open)

@@ -10,8 +10,7 @@ from ui import auth, hazard_item, shell, widgets
 from ui.data import query
 from ui.i18n import t, tv
 
-auth.require("staff")
-ctx = shell.context()
+ctx = shell.page("staff")
 hazard_item.back()
 hazard_id = hazard_item.requested_id()
 if hazard_id is None:

@@ -3,16 +3,15 @@ the weekly found-vs-resolved trend."""
 
 import streamlit as st
 
-from data_access import hazards
-from ui import auth, charts, fmt, maps, palette, shell, widgets
+from data_access import formats, hazards
+from ui import charts, maps, palette, shell, widgets
 from ui.data import query
 from ui.i18n import t, tv
 
-auth.require("viewer")
-ctx = shell.context()
+ctx = shell.page("viewer")
 f = ctx.filters
 k = query(hazards.kpis, f, ctx.today)
-widgets.tiles(*(widgets.Tile(t(key), fmt.count(k[field])) for key, field in (
+widgets.tiles(*(widgets.Tile(t(key), formats.count(k[field])) for key, field in (
     ("hazards_found", "found"), ("hazards_open", "open"), ("hazards_overdue", "overdue"),
     ("hazards_resolved", "resolved"), ("enterprises_shut", "enterprises_shut"))))
 

@@ -3,17 +3,16 @@
 import pandas as pd
 import streamlit as st
 
-from data_access import importing
+from data_access import formats, importing
 from data_access.masking import mask_frame
-from ui import auth, data, fmt, shell, widgets
+from ui import data, shell, widgets
 from ui.i18n import t
 
 ROW_ERROR_COLUMNS = {"row": "import_row", "column": "import_column", "value": "import_value",
                      "reason": "import_reason"}
 FILE_TYPES = ["csv", "xlsx", "geojson", "json"]
 
-auth.require("staff")
-shell.context()
+shell.page("staff")
 kind = st.selectbox(t("import_kind"), importing.KINDS, format_func={k: t(f"kind_{k}") for k in importing.KINDS}.get, key="import_kind")
 upload = st.file_uploader(t("import_file"), type=FILE_TYPES, key="import_upload")
 left, right = st.columns(2)
@@ -36,15 +35,15 @@ if checked.file_error:
     st.stop()
 st.subheader(t("import_preview"))
 st.dataframe(mask_frame(preview), width="stretch")
-st.caption(t("import_check", rows=fmt.count(checked.rows_read), rejected=fmt.count(checked.rejected_rows),
-             ignored=", ".join(checked.ignored_columns) or fmt.NO_VALUE))
+st.caption(t("import_check", rows=formats.count(checked.rows_read), rejected=formats.count(checked.rejected_rows),
+             ignored=", ".join(checked.ignored_columns) or formats.NO_VALUE))
 
 if st.button(t("import_go"), type="primary", key="import_go"):
     bar = st.progress(0.0, text=t("import_running"))
     report = data.write(importing.import_file, kind, content,
                         progress=lambda done, total: bar.progress(min(done / max(total, 1), 1.0)), **options)
     bar.empty()
-    (st.success if report.exit_code == 0 else st.warning)(report.to_text(), icon="📥")
+    (st.success if report.ok else st.warning)(report.to_text(), icon="📥")
     if report.rejected:
         rejected = pd.DataFrame([vars(error) for error in report.rejected])
         widgets.table(rejected, ROW_ERROR_COLUMNS)

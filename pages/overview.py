@@ -2,32 +2,31 @@
 
 import streamlit as st
 
-from data_access import alerts, events, hazards, kpis, population
-from ui import auth, charts, fmt, maps, shell, widgets
+from data_access import alerts, events, formats, hazards, kpis, population
+from ui import charts, maps, shell, widgets
 from ui.data import query
 from ui.i18n import t, tv
 
 ZERO_COUNTERS = ("civil_to_criminal", "major_accident", "telecom_fraud")
 
-auth.require("viewer")
-ctx = shell.context()
+ctx = shell.page("viewer")
 f = ctx.filters
 k = query(kpis.summary, f, ctx.today)
 pop, alert, hazard, event, prev = (k[key] for key in ("population", "alerts", "hazards", "events",
                                                        "alerts_previous_period"))
 widgets.tiles(
-    widgets.Tile(t("residents_now"), fmt.count(pop["residents"]),
-                 f"{t('arrivals')} {fmt.count(pop['arrivals'])} · {t('departures')} {fmt.count(pop['departures'])}"),
-    widgets.Tile(t("effective_alerts"), fmt.count(alert["effective"]),
-                 f"{t('yoy')} {fmt.change(alert['effective_yoy'])} · {t('mom')} {fmt.change(prev['effective_mom'])}"),
-    widgets.Tile(t("cases"), fmt.count(alert["cases"]),
-                 f"{t('yoy')} {fmt.change(alert['cases_yoy'])} · {t('mom')} {fmt.change(prev['cases_mom'])}"),
-    widgets.Tile(t("hazards_found"), fmt.count(hazard["found"]),
-                 f"{t('hazards_open')} {fmt.count(hazard['open'])} · {t('hazards_overdue')} {fmt.count(hazard['overdue'])}"),
+    widgets.Tile(t("residents_now"), formats.count(pop["residents"]),
+                 f"{t('arrivals')} {formats.count(pop['arrivals'])} · {t('departures')} {formats.count(pop['departures'])}"),
+    widgets.Tile(t("effective_alerts"), formats.count(alert["effective"]),
+                 f"{t('yoy')} {formats.change(alert['effective_yoy'])} · {t('mom')} {formats.change(prev['effective_mom'])}"),
+    widgets.Tile(t("cases"), formats.count(alert["cases"]),
+                 f"{t('yoy')} {formats.change(alert['cases_yoy'])} · {t('mom')} {formats.change(prev['cases_mom'])}"),
+    widgets.Tile(t("hazards_found"), formats.count(hazard["found"]),
+                 f"{t('hazards_open')} {formats.count(hazard['open'])} · {t('hazards_overdue')} {formats.count(hazard['overdue'])}"),
 )
 widgets.tiles(
-    widgets.Tile(t("events_new"), fmt.count(event["new"])),
-    *(widgets.Tile(t(rate), fmt.rate(event[rate])) for rate in ("closure_rate", "on_time_rate", "transfer_rate")),
+    widgets.Tile(t("events_new"), formats.count(event["new"])),
+    *(widgets.Tile(t(rate), formats.rate(event[rate])) for rate in ("closure_rate", "on_time_rate", "transfer_rate")),
 )
 widgets.tiles(*(
     widgets.Tile(t(f"zero_{key}"), t("none_on_record") if days is None else t("days_since", days=days),

@@ -4,8 +4,8 @@ and the three-side view (house, employer, village)."""
 
 import streamlit as st
 
-from data_access import population
-from ui import auth, charts, fmt, personal, shell, widgets
+from data_access import formats, population
+from ui import charts, personal, shell, widgets
 from ui.data import query
 from ui.i18n import t
 
@@ -27,12 +27,11 @@ ANOMALY_FIRST = {
 EMPLOYER_COLUMNS = {"employer": "employer", "residents": "residents", "reported_left": "reported_left"}
 VILLAGE_COLUMNS = {"village": "village", "value": "residents"}
 
-auth.require("viewer")
-ctx = shell.context()
+ctx = shell.page("viewer")
 f = ctx.filters
 k = query(population.kpis, f, ctx.today)
 tiled = {"residents_now": "residents", "arrivals": "arrivals", "departures": "departures", "anomalies": "anomalies"}
-widgets.tiles(*(widgets.Tile(t(key), fmt.count(k[field])) for key, field in tiled.items()))
+widgets.tiles(*(widgets.Tile(t(key), formats.count(k[field])) for key, field in tiled.items()))
 st.caption(t("residents_on", day=f.period.reference_day(ctx.today)))
 
 if not any(k[field] for field in tiled.values()):
@@ -64,7 +63,7 @@ else:
     st.subheader(t("anomalies"))
     counts = k["anomalies_by_kind"]
     kinds = population.ANOMALIES
-    tabs = st.tabs([f"{t('anomaly_' + kind)} · {fmt.count(counts[kind])}" for kind in kinds])
+    tabs = st.tabs([f"{t('anomaly_' + kind)} · {formats.count(counts[kind])}" for kind in kinds])
     listed = []  # the stays listed, for a leader's unmasking
     for kind, tab in zip(kinds, tabs):
         with tab:

@@ -11,8 +11,7 @@ from ui import auth, hazard_item, meeting_exports, shell, widgets
 from ui.data import query
 from ui.i18n import t, tv
 
-auth.require("staff")
-ctx = shell.context()
+ctx = shell.page("staff")
 f = ctx.filters
 person = (lambda name: name) if auth.allows("leader") else mask_name  # staff see the person masked
 left, middle, right = st.columns(3)

@@ -11,9 +11,10 @@ import sys
 import pytest
 from sqlalchemy import func, select
 
-from data_access import accounts, audit, cli
+from data_access import accounts, audit
 from data_access.accounts import PermissionDenied
-from data_access.accounts_cli import add_user_command
+from data_access.cli import main as cli_main
+from data_access.cli.shared import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNUSABLE
 from data_access.filters import local_now
 from data_access.models import AuditEntry, PopulationStay, SignInFailure, User
 
@@ -348,17 +349,11 @@ def test_audit_log_is_for_admins_newest_first_and_filterable(engine, people):
 
 
 def user_command(*args: str, stdin: str = "") -> int:
-    """Run `user ARGS` through add_user_command on a parser of the CLI's own kind, as main() does."""
-    parser = cli.Parser(prog="python -m data_access")
-    add_user_command(parser.add_subparsers(dest="command", required=True, parser_class=cli.Parser))
+    """Run `python -m data_access user ARGS` in this process, as main() does."""
     old_stdin = sys.stdin
     sys.stdin = io.StringIO(stdin)
     try:
-        args = parser.parse_args(["user", *args])
-        return args.func(args)
-    except cli.CommandError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.code
+        return cli_main(["user", *args])
     finally:
         sys.stdin = old_stdin
 
@@ -371,28 +366,28 @@ def url(engine, monkeypatch) -> str:
 
 
 def test_user_add_list_disable_enable_passwd_role(engine, url, capsys):
-    assert user_command("add", "倪宅片长", "--role", "leader", stdin="leader-pass\n") == cli.EXIT_OK
+    assert user_command("add", "倪宅片长", "--role", "leader", stdin="leader-pass\n") == EXIT_OK
     assert accounts.sign_in(engine, "倪宅片长", "leader-pass", now=T0).ok
-    assert user_command("add", "倪宅片长", "--role", "staff", stdin="other-pass\n") == cli.EXIT_BAD_INPUT
+    assert user_command("add", "倪宅片长", "--role", "staff", stdin="other-pass\n") == EXIT_BAD_INPUT
     assert "exists" in capsys.readouterr().err
-    assert user_command("add", "weak", "--role", "staff", stdin="short\n") == cli.EXIT_BAD_INPUT
-    assert user_command("add", "nopass", "--role", "staff", stdin="") == cli.EXIT_BAD_INPUT
-    assert user_command("add", "x", "--role", "root", stdin="whatever-pass\n") == cli.EXIT_UNUSABLE
+    assert user_command("add", "weak", "--role", "staff", stdin="short\n") == EXIT_BAD_INPUT
+    assert user_command("add", "nopass", "--role", "staff", stdin="") == EXIT_BAD_INPUT
+    assert user_command("add", "x", "--role", "root", stdin="whatever-pass\n") == EXIT_UNUSABLE
 
     capsys.readouterr()
-    assert user_command("list") == cli.EXIT_OK
+    assert user_command("list") == EXIT_OK
     out = capsys.readouterr().out
     assert "倪宅片长" in out and "leader" in out and "active" in out and "$2b$" not in out
 
-    assert user_command("disable", "倪宅片长") == cli.EXIT_OK
+    assert user_command("disable", "倪宅片长") == EXIT_OK
     assert accounts.sign_in(engine, "倪宅片长", "leader-pass", now=T0).reason == "disabled"
     user_command("list")
     assert "disabled" in capsys.readouterr().out
-    assert user_command("disable", "ghost") == cli.EXIT_BAD_INPUT
-    assert user_command("enable", "倪宅片长") == cli.EXIT_OK
-    assert user_command("passwd", "倪宅片长", stdin="brand-new-pass\n") == cli.EXIT_OK
+    assert user_command("disable", "ghost") == EXIT_BAD_INPUT
+    assert user_command("enable", "倪宅片长") == EXIT_OK
+    assert user_command("passwd", "倪宅片长", stdin="brand-new-pass\n") == EXIT_OK
     assert accounts.sign_in(engine, "倪宅片长", "brand-new-pass", now=T0).ok
-    assert user_command("role", "倪宅片长", "admin") == cli.EXIT_OK
+    assert user_command("role", "倪宅片长", "admin") == EXIT_OK
     assert user_row(engine, "倪宅片长").role == "admin"
 
     actions = [r.action for r in audit_rows(engine, "user_add") + audit_rows(engine, "user_disable")]
@@ -400,23 +395,9 @@ def test_user_add_list_disable_enable_passwd_role(engine, url, capsys):
     assert audit_rows(engine, "user_add")[0].actor.startswith("cli")
 
 
-USER_COMMAND_WIRED = "user" in cli.build_parser()._subparsers._group_actions[0].choices
-# Until data_access/cli.py adds the `user` command itself, the subprocess runs the same main()
-# with add_user_command plugged in the way cli.py will.
-_UNWIRED_MAIN = """
-import sys
-from data_access import cli
-from data_access.accounts_cli import add_user_command
-optional = cli._add_optional_commands
-cli._add_optional_commands = lambda commands: (optional(commands), add_user_command(commands))
-sys.exit(cli.main(sys.argv[1:]))
-"""
-
-
 def run(*args: str, url: str, stdin: str = "") -> subprocess.CompletedProcess:
     env = {**os.environ, "DATABASE_URL": url}
-    entry = ["-m", "data_access"] if USER_COMMAND_WIRED else ["-c", _UNWIRED_MAIN]
-    return subprocess.run([sys.executable, *entry, *args], input=stdin, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "data_access", *args], input=stdin, capture_output=True,
                           text=True, env=env, cwd=PROJECT, timeout=120)
 
 
@@ -427,6 +408,6 @@ def test_user_command_as_a_person_runs_it(engine, url):
     listed = run("user", "list", url=url)
     assert listed.returncode == 0 and "zhang" in listed.stdout and "staff" in listed.stdout
     missing = run("user", "disable", "nobody", url=url)
-    assert missing.returncode == cli.EXIT_BAD_INPUT
+    assert missing.returncode == EXIT_BAD_INPUT
     lines = missing.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:") and "Traceback" not in missing.stderr

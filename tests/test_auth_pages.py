@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Dataframe
 
-from data_access import accounts, demo, exports
+from data_access import accounts, demo, reports
 from data_access.db import get_engine
 from data_access.filters import local_now, local_today
 from data_access.models import (
@@ -480,7 +480,7 @@ def test_the_hazard_list_export_reads_back_masked_with_chinese_headers(monkeypat
     content = at.session_state["_export_xlsx"][1]  # the bytes behind the download button
     sheet = openpyxl.load_workbook(io.BytesIO(content))["风险隐患"]
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0] == tuple(header for _, header, _, _ in exports.HAZARD_COLUMNS)
+    assert rows[0] == tuple(header for _, header, _, _ in reports.HAZARD_COLUMNS)
     people = [r[rows[0].index("责任人")] for r in rows[1:] if r[rows[0].index("责任人")]]
     assert people and all("*" in p for p in people)
     assert {r[rows[0].index("村")] for r in rows[1:]} == {"倪宅村"}

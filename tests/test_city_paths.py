@@ -245,17 +245,17 @@ def test_the_importer_keeps_the_summaries(engine):
     load_sample_villages(engine)
     rows = [{**base_row("alerts", n), "received_at": f"2026-0{1 + n % 9}-1{n % 10} 0{n % 10}:00:00"}
             for n in range(60)]
-    assert run(engine, "alerts", rows).exit_code == 0
+    assert run(engine, "alerts", rows).ok
     people = [{**base_row("population", n), "arrived_at": f"2026-0{1 + n % 9}-0{1 + n % 9}"}
               for n in range(30)]
-    assert run(engine, "population", people).exit_code == 0
+    assert run(engine, "population", people).ok
     with engine.connect() as conn:
         assert summaries.differences(conn) == {}
     # Again, changed: updates subtract the old shares and add the new ones.
     rows = [{**row, "category": "交通"} for row in rows[:20]]
     people = [{**row, "left_at": "2026-10-01"} for row in people[:10]]
-    assert run(engine, "alerts", rows).exit_code == 0
-    assert run(engine, "population", people).exit_code == 0
+    assert run(engine, "alerts", rows).ok
+    assert run(engine, "population", people).ok
     assert mismatches(engine, AS_OF) == []
 
 
@@ -285,13 +285,14 @@ def test_a_pause_lasts_only_for_its_transaction(engine):
 
 def test_rebuild_summaries_command(engine, monkeypatch, capsys):
     from data_access import cli
+    from data_access.cli.shared import EXIT_BAD_INPUT, EXIT_OK
 
     with engine.begin() as conn:
         _records(conn)
         conn.execute(delete(AlertDay))
     monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
-    assert cli.main(["rebuild-summaries", "--check"]) == cli.EXIT_BAD_INPUT
+    assert cli.main(["rebuild-summaries", "--check"]) == EXIT_BAD_INPUT
     assert "alert_days" in capsys.readouterr().out
-    assert cli.main(["rebuild-summaries"]) == cli.EXIT_OK
+    assert cli.main(["rebuild-summaries"]) == EXIT_OK
     assert "summaries rebuilt" in capsys.readouterr().out
-    assert cli.main(["rebuild-summaries", "--check"]) == cli.EXIT_OK
+    assert cli.main(["rebuild-summaries", "--check"]) == EXIT_OK

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from data_access import cli
+from data_access import formats
 
 PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -87,7 +87,7 @@ def test_uninitialised_database_says_what_to_do(tmp_path):
     assert_one_line_error(result, 2, "python -m data_access init")
 
 
-def test_percent_formatting_in_text_output():
-    assert cli._percent(None) == "—"
-    assert cli._percent(-0.17) == "-17.00%"
-    assert cli._percent(0.99920) == "99.92%"
+def test_rates_and_changes_read_as_in_the_views():
+    assert formats.rate(None) == formats.change(None) == "—"
+    assert formats.change(-0.17) == "-17.00%" and formats.change(0.05) == "+5.00%"
+    assert formats.rate(0.99920) == "99.92%"

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import Column, Engine, case, distinct, func, insert, inspect, select
 
 from data_access import demo, idcard
-from data_access.demo_town import yoy_pair
+from data_access.demo.town import yoy_pair
 from data_access.models import (
     ALERT_CATEGORIES,
     HAZARD_CATEGORIES,

@@ -12,7 +12,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import insert, select
 
-from data_access import accounts, exports, hazards, review
+from data_access import accounts, hazards, reports, review
 from data_access.accounts import PermissionDenied
 from data_access.filters import Filters, Period
 from data_access.models import AuditEntry, Hazard
@@ -22,7 +22,7 @@ from . import factories as f
 TODAY = dt.date(2026, 11, 23)
 PERIOD = Period(dt.date(2026, 11, 1), TODAY)
 T = dt.datetime
-HEADERS = [header for _, header, _, _ in exports.HAZARD_COLUMNS]
+HEADERS = [header for _, header, _, _ in reports.HAZARD_COLUMNS]
 
 
 @pytest.fixture(autouse=True)
@@ -77,7 +77,7 @@ def export_rows(engine) -> list:
 
 def xlsx(engine, actor: str = "staff", **kw) -> bytes:
     with engine.begin() as conn:
-        return exports.hazards_xlsx(conn, actor, kw.pop("filters", Filters(PERIOD)), TODAY, **kw)
+        return reports.hazards_xlsx(conn, actor, kw.pop("filters", Filters(PERIOD)), TODAY, **kw)
 
 
 # ---------------------------------------------------------------- the hazard list (.xlsx)
@@ -154,16 +154,16 @@ def test_viewers_may_not_export(engine, town, actor):
     with pytest.raises(PermissionDenied):
         xlsx(engine, actor)
     with engine.begin() as conn, pytest.raises(PermissionDenied):
-        exports.meeting_briefing(conn, actor, Filters(PERIOD), TODAY)
+        reports.meeting_briefing(conn, actor, Filters(PERIOD), TODAY)
     assert export_rows(engine) == []
 
 
 # ---------------------------------------------------------------- the meeting briefing
 
 
-def briefing(engine, actor: str = "leader", filters: Filters | None = None) -> exports.Briefing:
+def briefing(engine, actor: str = "leader", filters: Filters | None = None) -> reports.Briefing:
     with engine.begin() as conn:
-        return exports.meeting_briefing(conn, actor, filters or Filters(PERIOD), TODAY)
+        return reports.meeting_briefing(conn, actor, filters or Filters(PERIOD), TODAY)
 
 
 def test_briefing_lists_overdue_and_major_items_with_their_latest_instruction(engine, town):
@@ -185,7 +185,7 @@ def test_briefing_lists_overdue_and_major_items_with_their_latest_instruction(en
 
 
 def test_briefing_html_is_self_contained_print_ready_and_shows_the_figures(engine, town):
-    page = exports.briefing_html(briefing(engine))
+    page = reports.briefing_html(briefing(engine))
     assert page.startswith("<!DOCTYPE html>") and '<meta charset="utf-8">' in page
     assert "@page" in page and "size: A4" in page
     for external in ("http://", "https://", "<link", "<script", "src=", "@import", "url("):
@@ -217,7 +217,7 @@ def _pdf_text(pdf: bytes, tmp_path) -> str | None:
 
 
 def test_briefing_pdf_is_one_page_with_the_font_embedded(engine, town, tmp_path):
-    pdf = exports.briefing_pdf(briefing(engine))
+    pdf = reports.briefing_pdf(briefing(engine))
     assert pdf.startswith(b"%PDF-") and _pdf_pages(pdf) == 1
     assert b"/FontFile3" in pdf and b"NotoSansCJKSC" in pdf  # embedded, not left to the viewer
     text = _pdf_text(pdf, tmp_path)
@@ -239,9 +239,9 @@ def test_a_long_briefing_still_fits_one_page(engine, town, tmp_path):
             review.add_instruction(conn, "leader", hid, 1, "请镇安监办会同村两委于本周内完成全面排查整治，"
                                    "并将整改情况书面报镇领导，逾期未完成的约谈企业负责人并依法处理。" * 2)
     b = briefing(engine)
-    assert len(b.items) == exports.MAX_BRIEFING_ITEMS and b.items_total == 34
-    assert f"另有 {34 - exports.MAX_BRIEFING_ITEMS} 项未列出" in exports.briefing_html(b)
-    pdf = exports.briefing_pdf(b)
+    assert len(b.items) == reports.MAX_BRIEFING_ITEMS and b.items_total == 34
+    assert f"另有 {34 - reports.MAX_BRIEFING_ITEMS} 项未列出" in reports.briefing_html(b)
+    pdf = reports.briefing_pdf(b)
     assert _pdf_pages(pdf) == 1
     (tmp_path / "long.pdf").write_bytes(pdf)
 
@@ -252,6 +252,6 @@ def test_briefing_without_items_or_figures(engine):
         f.village(conn, "倪宅村")
     b = briefing(engine, "staff")
     assert b.items == [] and b.items_total == 0
-    page = exports.briefing_html(b)
+    page = reports.briefing_html(b)
     assert "无逾期或重大隐患" in page and "—" in page
-    assert _pdf_pages(exports.briefing_pdf(b)) == 1
+    assert _pdf_pages(reports.briefing_pdf(b)) == 1

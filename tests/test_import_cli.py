@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from data_access.cli.main import build_parser
 from data_access.db import get_engine
-from data_access.importing.cli import add_import_command
 from data_access.models import Alert
 
 from .test_import_support import SAMPLES, base_row, csv_bytes
@@ -61,9 +61,7 @@ def test_exit_codes_through_the_real_command(tmp_path):
 
 
 def _args(*argv: str) -> argparse.Namespace:
-    parser = argparse.ArgumentParser()
-    add_import_command(parser.add_subparsers(dest="command"))
-    return parser.parse_args(["import", *argv])
+    return build_parser().parse_args(["import", *argv])
 
 
 @pytest.fixture

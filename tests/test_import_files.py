@@ -42,7 +42,7 @@ def test_csv_in_each_encoding_with_chinese_headers(engine, encoding):
     load_sample_villages(engine)
     data = csv_bytes(_alerts_zh(), encoding=encoding, header=ALERT_HEADERS_ZH)
     report = import_file(engine, "alerts", data, filename="警情.csv")
-    assert (report.exit_code, report.inserted) == (0, 3), reasons(report)
+    assert (report.ok, report.inserted) == (True, 3), reasons(report)
     with engine.connect() as conn:
         assert set(conn.execute(select(Alert.category)).scalars()) == {"治安"}
 
@@ -50,14 +50,14 @@ def test_csv_in_each_encoding_with_chinese_headers(engine, encoding):
 def test_a_bom_does_not_stick_to_the_first_header(engine):
     load_sample_villages(engine)
     data = b"\xef\xbb\xbf" + csv_bytes([base_row("alerts")])
-    assert import_file(engine, "alerts", data, filename="a.csv").exit_code == 0
+    assert import_file(engine, "alerts", data, filename="a.csv").ok
 
 
 def test_unreadable_encoding_is_a_file_error_and_imports_nothing(engine):
     load_sample_villages(engine)
     data = csv_bytes([base_row("alerts")]) + b"\xff\xfe\x80"
     report = import_file(engine, "alerts", data, filename="a.csv")
-    assert report.exit_code == 2 and "encoding" in report.file_error
+    assert report.file_error and "encoding" in report.file_error
     assert counts(engine)["alerts"] == 0
 
 
@@ -76,11 +76,11 @@ def test_headers_in_another_order_with_extra_columns_named_in_the_report(engine)
     ]
     report = import_file(engine, "alerts", csv_bytes(rows), filename="a.csv")
     # "Source ID" is source_id in English; with 警情编号 also present that is two columns for one.
-    assert report.exit_code == 2 and "two columns" in report.file_error
+    assert report.file_error and "two columns" in report.file_error
     del rows[0]["Source ID"]
     rows[0]["序号"] = "1"
     report = import_file(engine, "alerts", csv_bytes(rows), filename="a.csv")
-    assert report.exit_code == 0, reasons(report)
+    assert report.ok, reasons(report)
     assert report.ignored_columns == ["备注", "序号"]
     assert "ignored columns: 备注, 序号" in report.to_text()
 
@@ -90,7 +90,7 @@ def test_a_missing_required_column_is_a_file_error(engine):
     row = base_row("alerts")
     del row["effective"]
     report = run(engine, "alerts", [row])
-    assert report.exit_code == 2
+    assert report.file_error
     assert "有效警情 (effective)" in report.file_error
     assert counts(engine)["alerts"] == 0
 
@@ -108,7 +108,7 @@ def test_a_missing_required_column_is_a_file_error(engine):
 )
 def test_unusable_files(engine, data, filename, words):
     report = import_file(engine, "alerts", data, filename=filename)
-    assert report.exit_code == 2 and words in report.file_error, report.file_error
+    assert report.file_error and words in report.file_error, report.file_error
     assert "file not imported" in report.to_text()
 
 
@@ -129,9 +129,9 @@ def test_xlsx_with_real_date_cells_and_a_named_sheet(engine):
     ]
     data = xlsx_bytes(rows, sheet="事件", extra_sheets=("说明",))
     report = import_file(engine, "events", data, filename="events.xlsx")
-    assert report.exit_code == 2 and "说明" not in report.file_error  # the first sheet has no table
+    assert report.file_error and "说明" not in report.file_error  # the first sheet has no table
     report = import_file(engine, "events", data, filename="events.xlsx", sheet="事件")
-    assert (report.exit_code, report.inserted) == (0, 3), reasons(report)
+    assert (report.ok, report.inserted) == (True, 3), reasons(report)
     with engine.connect() as conn:
         from data_access.models import GridEvent
 
@@ -142,7 +142,7 @@ def test_xlsx_with_real_date_cells_and_a_named_sheet(engine):
     assert stored["E2"].due_at == dt.datetime(2019, 4, 25, 12, 0)
     assert stored["12345"].reported_at == dt.datetime(2019, 4, 25)
     report = import_file(engine, "events", data, filename="events.xlsx", sheet="无此表")
-    assert report.exit_code == 2 and "事件" in report.file_error  # names the sheets there are
+    assert report.file_error and "事件" in report.file_error  # names the sheets there are
 
 
 def test_row_numbers_are_excel_rows_even_after_blank_lines(engine):
@@ -177,11 +177,11 @@ def test_a_csv_row_with_more_cells_than_headers_is_refused(engine):
 def test_the_samples_import_cleanly_then_change_nothing(engine):
     for kind, name in SAMPLE_FILES.items():
         report = import_file(engine, kind, SAMPLES / name)
-        assert report.exit_code == 0 and report.inserted > 0, f"{name}: {report.to_text()} {reasons(report)}"
+        assert report.ok and report.inserted > 0, f"{name}: {report.to_text()} {reasons(report)}"
     before = counts(engine)
     for kind, name in SAMPLE_FILES.items():
         report = import_file(engine, kind, SAMPLES / name)
-        assert (report.exit_code, report.inserted, report.updated) == (0, 0, 0), report.to_text()
+        assert (report.ok, report.inserted, report.updated) == (True, 0, 0), report.to_text()
         assert report.unchanged == report.rows_read
     assert counts(engine) == before
     with engine.connect() as conn:
@@ -252,11 +252,11 @@ def test_villages_and_grids_are_created_when_there_is_no_village_list(engine):
         {**base_row("events", 3), "village": "尚仁村"},
     ]
     report = run(engine, "events", rows)
-    assert report.exit_code == 0 and report.villages_created == ["金杜村", "尚仁村"]
+    assert report.ok and report.villages_created == ["金杜村", "尚仁村"]
     assert report.grids_created == ["金杜村/金杜村第1网格"]
     # Villages named by records have no boundary, so they do not close the list: a new name still creates.
     report = run(engine, "events", [{**base_row("events", 4), "village": "小界岭村"}])
-    assert report.exit_code == 0 and report.villages_created == ["小界岭村"]
+    assert report.ok and report.villages_created == ["小界岭村"]
     with engine.connect() as conn:
         assert conn.execute(select(Village.name).order_by(Village.id)).scalars().all() == [
             "金杜村",
@@ -268,7 +268,7 @@ def test_villages_and_grids_are_created_when_there_is_no_village_list(engine):
 
 def test_a_rejected_row_creates_no_village(engine):
     report = run(engine, "events", [{**base_row("events"), "village": "金杜村", "reported_at": "bad"}])
-    assert report.exit_code == 1 and report.villages_created == []
+    assert (report.rejected and not report.file_error) and report.villages_created == []
     assert counts(engine)["villages"] == 0
 
 
@@ -399,4 +399,4 @@ def test_os_path_and_file_object_sources(engine, tmp_path):
         report = import_file(engine, "alerts", f)
     assert report.filename == "警情.csv" and report.unchanged == 1
     missing = import_file(engine, "alerts", tmp_path / "nope.csv")
-    assert missing.exit_code == 2 and "cannot read" in missing.file_error
+    assert missing.file_error and "cannot read" in missing.file_error

@@ -111,7 +111,7 @@ def xlsx_bytes(rows: list[dict], sheet: str = "Sheet1", extra_sheets: tuple[str,
 def load_sample_villages(engine: Engine) -> None:
     """The four micro-centre villages, with boundaries: the village list is then closed."""
     report = import_file(engine, "villages", SAMPLES / "villages.geojson")
-    assert report.exit_code == 0, report.to_text()
+    assert report.ok, report.to_text()
 
 
 def run(engine: Engine, kind: str, rows: list[dict], **kw) -> ImportReport:

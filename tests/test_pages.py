@@ -13,11 +13,10 @@ import streamlit as st
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
-from data_access import accounts, alerts, demo, events, hazards, kpis, population
+from data_access import accounts, alerts, demo, events, formats, hazards, kpis, population
 from data_access.db import forget_engines, get_engine
 from data_access.filters import Filters, Period
 from data_access.models import Base, PopulationStay
-from ui import fmt
 from ui.i18n import catalogue
 
 from .factories import signed_in
@@ -151,14 +150,14 @@ def test_events_tiles_equal_events_kpis(monkeypatch, demo_url):
         k = events.kpis(conn, _filters())
         behind = {w: events.behind_rate(conn, _filters(), w)[1] for w in events.BEHIND_RATE}
     shown = metrics(at)
-    assert shown["新增事件"] == fmt.count(k["new"])
-    assert shown["办结率"] == fmt.rate(k["closure_rate"])
-    assert shown["按期办结率"] == fmt.rate(k["on_time_rate"])
-    assert shown["流转率"] == fmt.rate(k["transfer_rate"])
+    assert shown["新增事件"] == formats.count(k["new"])
+    assert shown["办结率"] == formats.rate(k["closure_rate"])
+    assert shown["按期办结率"] == formats.rate(k["on_time_rate"])
+    assert shown["流转率"] == formats.rate(k["transfer_rate"])
     labels = [e.label for e in at.expander]
-    assert f"未办结的事件 · {fmt.count(behind['closure'])} 条" in labels
-    assert f"超期办结的事件 · {fmt.count(behind['on_time'])} 条" in labels
-    assert f"未流转的事件 · {fmt.count(behind['transfer'])} 条" in labels
+    assert f"未办结的事件 · {formats.count(behind['closure'])} 条" in labels
+    assert f"超期办结的事件 · {formats.count(behind['on_time'])} 条" in labels
+    assert f"未流转的事件 · {formats.count(behind['transfer'])} 条" in labels
 
 
 def test_overview_tiles_equal_kpis_summary(monkeypatch, demo_url):
@@ -166,14 +165,14 @@ def test_overview_tiles_equal_kpis_summary(monkeypatch, demo_url):
     with _conn(demo_url) as conn:
         s = kpis.summary(conn, _filters(), _today())
     shown = metrics(at)
-    assert shown["在住流动人口"] == fmt.count(s["population"]["residents"])
-    assert shown["有效警情"] == fmt.count(s["alerts"]["effective"])
-    assert shown["发案数"] == fmt.count(s["alerts"]["cases"])
-    assert shown["排查隐患"] == fmt.count(s["hazards"]["found"])
-    assert shown["新增事件"] == fmt.count(s["events"]["new"])
-    assert shown["办结率"] == fmt.rate(s["events"]["closure_rate"])
-    assert shown["按期办结率"] == fmt.rate(s["events"]["on_time_rate"])
-    assert shown["流转率"] == fmt.rate(s["events"]["transfer_rate"])
+    assert shown["在住流动人口"] == formats.count(s["population"]["residents"])
+    assert shown["有效警情"] == formats.count(s["alerts"]["effective"])
+    assert shown["发案数"] == formats.count(s["alerts"]["cases"])
+    assert shown["排查隐患"] == formats.count(s["hazards"]["found"])
+    assert shown["新增事件"] == formats.count(s["events"]["new"])
+    assert shown["办结率"] == formats.rate(s["events"]["closure_rate"])
+    assert shown["按期办结率"] == formats.rate(s["events"]["on_time_rate"])
+    assert shown["流转率"] == formats.rate(s["events"]["transfer_rate"])
 
 
 def test_hazards_tiles_equal_hazards_kpis_for_a_village_from_the_url(monkeypatch, demo_url):
@@ -185,14 +184,14 @@ def test_hazards_tiles_equal_hazards_kpis_for_a_village_from_the_url(monkeypatch
         town = hazards.kpis(conn, _filters(), _today())
     assert at.session_state["f_villages"] == ["倪宅村"]
     shown = metrics(at)
-    assert shown["排查隐患"] == fmt.count(k["found"]) != fmt.count(town["found"])
-    assert shown["未化解"] == fmt.count(k["open"])
-    assert shown["已逾期"] == fmt.count(k["overdue"])
-    assert shown["已化解"] == fmt.count(k["resolved"])
-    assert shown["关停整改企业"] == fmt.count(k["enterprises_shut"])
-    assert shown["红色（已逾期）"] == fmt.count(colours["red"])
-    assert shown["黄色（3天内到期）"] == fmt.count(colours["yellow"])
-    assert shown["绿色"] == fmt.count(colours["green"])
+    assert shown["排查隐患"] == formats.count(k["found"]) != formats.count(town["found"])
+    assert shown["未化解"] == formats.count(k["open"])
+    assert shown["已逾期"] == formats.count(k["overdue"])
+    assert shown["已化解"] == formats.count(k["resolved"])
+    assert shown["关停整改企业"] == formats.count(k["enterprises_shut"])
+    assert shown["红色（已逾期）"] == formats.count(colours["red"])
+    assert shown["黄色（3天内到期）"] == formats.count(colours["yellow"])
+    assert shown["绿色"] == formats.count(colours["green"])
     assert sum(len(df.value) for df in at.dataframe[:1]) == min(total, hazards.LIST_LIMIT)
 
 
@@ -217,13 +216,13 @@ def test_population_tiles_equal_population_kpis(monkeypatch, demo_url):
         k = population.kpis(conn, _filters(), _today())
         counts = population.anomaly_counts(conn, _filters(), _today())
     shown = metrics(at)
-    assert shown["在住流动人口"] == fmt.count(k["residents"])
-    assert shown["来住"] == fmt.count(k["arrivals"])
-    assert shown["离开"] == fmt.count(k["departures"])
-    assert shown["异常待处置"] == fmt.count(k["anomalies"])
+    assert shown["在住流动人口"] == formats.count(k["residents"])
+    assert shown["来住"] == formats.count(k["arrivals"])
+    assert shown["离开"] == formats.count(k["departures"])
+    assert shown["异常待处置"] == formats.count(k["anomalies"])
     tabs = [tab.label for tab in at.tabs]
-    assert f"来住超30天未核验 · {fmt.count(counts['unverified'])}" in tabs
-    assert f"出租房超员（群租） · {fmt.count(counts['overcrowded'])}" in tabs
+    assert f"来住超30天未核验 · {formats.count(counts['unverified'])}" in tabs
+    assert f"出租房超员（群租） · {formats.count(counts['overcrowded'])}" in tabs
 
 
 def test_alerts_tiles_equal_alerts_kpis(monkeypatch, demo_url):
@@ -233,8 +232,8 @@ def test_alerts_tiles_equal_alerts_kpis(monkeypatch, demo_url):
         zero = alerts.zero_days(conn, _filters(), _today())
     values = [m.value for m in at.metric]
     assert values[:6] == [
-        fmt.count(k["effective"]), fmt.change(k["effective_yoy"]), fmt.change(k["effective_mom"]),
-        fmt.count(k["cases"]), fmt.change(k["cases_yoy"]), fmt.change(k["cases_mom"]),
+        formats.count(k["effective"]), formats.change(k["effective_yoy"]), formats.change(k["effective_mom"]),
+        formats.count(k["cases"]), formats.change(k["cases_yoy"]), formats.change(k["cases_mom"]),
     ]
     days = (zero["civil_to_criminal"], zero["major_accident"], zero["telecom_fraud"])
     expected_zero = ["无记录" if d is None else f"已连续 {d} 天" for d in days]

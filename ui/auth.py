@@ -6,8 +6,9 @@ The session keeps `ACCOUNT_KEY` (a data_access.accounts.Account: name, role) and
 out after SESSION_IDLE_MINUTES without a run, or when the account was disabled meanwhile,
 and takes up a changed role. The data layer checks the role again in every action.
 
-A view asks `require("staff")` first; the shell's frame asks `require("viewer")` for every
-view but the wall screen, so nothing is shown to a session that is not signed in.
+A view enters through `shell.page("staff")`, which asks `require("staff")`; the shell's frame
+asks `require("viewer")` for every view but the wall screen, so nothing is shown to a session
+that is not signed in.
 """
 
 from __future__ import annotations
@@ -85,13 +86,7 @@ def sign_out(notice: str | None = None) -> None:
 
 def require(role: str) -> Account:
     """The signed-in account when its role allows `role`. Otherwise a clear message instead of
-    the page (signed out: the sign-in form; too low a role: "需要 X 权限") and st.stop().
-
-    A page opened straight from its file is first sent through the router, whose frame
-    checks the sign-in before any page runs."""
-    from . import shell  # the shell's frame calls require(); imported here to avoid a cycle
-
-    shell.through_router()
+    the page (signed out: the sign-in form; too low a role: "需要 X 权限") and st.stop()."""
     account = current()
     if account is None:
         sign_in_form()

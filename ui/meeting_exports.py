@@ -13,7 +13,7 @@ import datetime as dt
 import streamlit as st
 import streamlit.components.v1 as components
 
-from data_access import exports
+from data_access import reports
 from data_access.accounts import PermissionDenied
 from data_access.filters import Filters
 
@@ -32,24 +32,24 @@ def buttons(filters: Filters, today: dt.date, *, statuses: tuple[str, ...], leve
     left, right = st.columns(2)
     list_for, briefing_for = (filters, today, statuses, levels, responsible), (filters, today)
     if left.button(t("export_xlsx_prepare"), key="export_xlsx", icon="📊"):
-        xlsx = _build(exports.hazards_xlsx, account.name, filters, today, statuses=statuses, levels=levels,
+        xlsx = _build(reports.hazards_xlsx, account.name, filters, today, statuses=statuses, levels=levels,
                       responsible=responsible)
         if xlsx is not None:
             st.session_state[_XLSX] = (list_for, xlsx)
     if right.button(t("export_briefing_prepare"), key="export_briefing", icon="🗒️"):
-        briefing = _build(exports.meeting_briefing, account.name, filters, today)
+        briefing = _build(reports.meeting_briefing, account.name, filters, today)
         if briefing is not None:
-            st.session_state[_BRIEFING] = (briefing_for, (_pdf(briefing), exports.briefing_html(briefing)))
+            st.session_state[_BRIEFING] = (briefing_for, (_pdf(briefing), reports.briefing_html(briefing)))
 
     if xlsx := _built(_XLSX, list_for):
-        left.download_button(t("export_xlsx_download"), xlsx, file_name=exports.XLSX_NAME, mime=exports.XLSX_MIME,
+        left.download_button(t("export_xlsx_download"), xlsx, file_name=reports.XLSX_NAME, mime=reports.XLSX_MIME,
                              on_click="ignore", key="download_xlsx", icon="📥")
     if files := _built(_BRIEFING, briefing_for):
         pdf, html = files
         if pdf is not None:
-            right.download_button(t("export_pdf_download"), pdf, file_name=exports.PDF_NAME, mime="application/pdf",
+            right.download_button(t("export_pdf_download"), pdf, file_name=reports.PDF_NAME, mime="application/pdf",
                                   on_click="ignore", key="download_pdf", icon="📄")
-        right.download_button(t("export_html_download"), html, file_name=exports.HTML_NAME, mime="text/html",
+        right.download_button(t("export_html_download"), html, file_name=reports.HTML_NAME, mime="text/html",
                               on_click="ignore", key="download_html", icon="🖨️")
         with st.expander(t("briefing_preview")):  # the whole width: the A4 page as it prints
             components.html(html, height=BRIEFING_PREVIEW_HEIGHT, scrolling=True)
@@ -72,9 +72,9 @@ def _build(function, *args, **kwargs):
     return None
 
 
-def _pdf(briefing: exports.Briefing) -> bytes | None:
+def _pdf(briefing: reports.Briefing) -> bytes | None:
     try:
-        return exports.briefing_pdf(briefing)
+        return reports.briefing_pdf(briefing)
     except RuntimeError as missing_font:  # fonts-noto-cjk not installed: the HTML still prints
         st.warning(t("pdf_unavailable", reason=str(missing_font)), icon="📄")
         return None

@@ -1,19 +1,14 @@
-"""Colours shared by the maps and the charts, and the classes of the village shading."""
+"""Colours of the maps and the charts (the levels' and 三色 colours are data_access.formats'), and the
+classes of the village shading."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
 
-from data_access.models import HAZARD_LEVELS
+from data_access.formats import LEVEL_COLOURS, WARNING_COLOURS  # noqa: F401 (the colours of record, kept here too)
 
-# Hazard levels (重大 / 较大 / 一般): red, orange, gold. Gold rather than pure yellow so that
-# 一般 points stay visible on a light basemap.
-LEVEL_COLOURS: dict[str, str] = dict(zip(HAZARD_LEVELS, ("#d62728", "#ff7f0e", "#e6b800"), strict=True))
 UNKNOWN_COLOUR = "#8c8c8c"
-
-# 三色预警 as returned by data_access.hazards.warning_colour.
-WARNING_COLOURS: dict[str, str] = {"red": "#d62728", "yellow": "#f2c200", "green": "#2ca02c"}
 
 # Village shading and heat grids, light to dark (ColorBrewer PuBu). Blue-purple so that the
 # red/orange/gold hazard points drawn on top of the villages never blend into the fill.

@@ -2,8 +2,7 @@
 bar, the demo and outage banners, and the guard that sends a page opened directly through
 the router.
 
-app.py wraps the current page in `frame(...)`; a page asks `auth.require(role)` and then
-`context()` first.
+app.py wraps the current page in `frame(...)`; a page's first line is `ctx = shell.page(role)`.
 """
 
 from __future__ import annotations
@@ -62,7 +61,7 @@ def frame(view: str, categories: tuple[str, ...] | Callable[[], tuple[str, ...]]
         st.error(t("schema_not_ready"), icon="🛠️")
         st.stop()
     banner = st.empty()
-    _this_run.routed = True
+    _this_run.routed, _this_run.wall = True, wall
     try:
         if not wall:
             auth.require("viewer")  # signed out: the sign-in form, then st.stop()
@@ -99,9 +98,18 @@ def through_router() -> None:
         st.stop()
 
 
-def context() -> Context:
-    """The current view's context (the page is sent through the router first if need be)."""
+def page(role: str) -> Context:
+    """A view's entry: its context once the signed-in role allows `role` (the wall screen needs no
+    sign-in: it shows counts only). A page opened straight from its file is first sent through
+    the router, whose frame checks the sign-in before any page runs."""
     through_router()
+    if not getattr(_this_run, "wall", False):
+        auth.require(role)
+    return context()
+
+
+def context() -> Context:
+    """The current view's context."""
     if st.session_state.get("_context") is None:
         raise data.DataUnavailable("the filter could not be read")
     return st.session_state["_context"]

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 import streamlit as st
 from streamlit_folium import st_folium
 
-from data_access import alerts, areas, events, hazards, kpis, population, settings
+from data_access import alerts, areas, events, formats, hazards, kpis, population, settings
 from data_access.filters import Filters, local_now
 
-from . import charts, data, filter_bar, fmt, maps
+from . import charts, data, filter_bar, maps
 from .i18n import t, tv
 
 VIEWS = ("overview", "hazards", "population", "alerts", "events")
@@ -141,7 +141,7 @@ def show() -> None:
             return
         down, last_ok = data.outage()
         if down:
-            shown = last_ok.strftime("%H:%M") if last_ok else fmt.NO_VALUE
+            shown = last_ok.strftime("%H:%M") if last_ok else formats.NO_VALUE
             status.html(f'<div class="wall-stale">{html.escape(t("stale_banner", time=shown))}</div>')
         else:
             status.html(f'<div class="wall-status" style="text-align:right">'
@@ -208,7 +208,7 @@ def village_map(filters: Filters, values, measure: str, draw: Callable | None = 
 
 
 def _change_line(current_yoy, current_mom) -> str:
-    return f"{t('yoy')} {fmt.change(current_yoy)} · {t('mom')} {fmt.change(current_mom)}"
+    return f"{t('yoy')} {formats.change(current_yoy)} · {t('mom')} {formats.change(current_mom)}"
 
 
 def _zero_tiles(zero_days: dict) -> list[Tile]:
@@ -227,16 +227,16 @@ def overview_board(f: Filters, today: dt.date) -> None:
     pop, alert, hazard, event, prev = (k[key] for key in ("population", "alerts", "hazards", "events",
                                                            "alerts_previous_period"))
     tiles(
-        Tile(t("residents_now"), fmt.count(pop["residents"]),
-             f"{t('arrivals')} {fmt.count(pop['arrivals'])} · {t('departures')} {fmt.count(pop['departures'])}"),
-        Tile(t("effective_alerts"), fmt.count(alert["effective"]), _change_line(alert["effective_yoy"], prev["effective_mom"])),
-        Tile(t("cases"), fmt.count(alert["cases"]), _change_line(alert["cases_yoy"], prev["cases_mom"])),
-        Tile(t("hazards_found"), fmt.count(hazard["found"]),
-             f"{t('hazards_open')} {fmt.count(hazard['open'])} · {t('hazards_overdue')} {fmt.count(hazard['overdue'])}",
+        Tile(t("residents_now"), formats.count(pop["residents"]),
+             f"{t('arrivals')} {formats.count(pop['arrivals'])} · {t('departures')} {formats.count(pop['departures'])}"),
+        Tile(t("effective_alerts"), formats.count(alert["effective"]), _change_line(alert["effective_yoy"], prev["effective_mom"])),
+        Tile(t("cases"), formats.count(alert["cases"]), _change_line(alert["cases_yoy"], prev["cases_mom"])),
+        Tile(t("hazards_found"), formats.count(hazard["found"]),
+             f"{t('hazards_open')} {formats.count(hazard['open'])} · {t('hazards_overdue')} {formats.count(hazard['overdue'])}",
              "bad" if hazard["overdue"] else ""),
-        Tile(t("closure_rate"), fmt.rate(event["closure_rate"]), f"{t('events_new')} {fmt.count(event['new'])}"),
-        Tile(t("on_time_rate"), fmt.rate(event["on_time_rate"])),
-        Tile(t("transfer_rate"), fmt.rate(event["transfer_rate"])),
+        Tile(t("closure_rate"), formats.rate(event["closure_rate"]), f"{t('events_new')} {formats.count(event['new'])}"),
+        Tile(t("on_time_rate"), formats.rate(event["on_time_rate"])),
+        Tile(t("transfer_rate"), formats.rate(event["transfer_rate"])),
     )
     tiles(*_zero_tiles(k["zero_days"]))
     left, right = st.columns([3, 2])
@@ -258,13 +258,13 @@ def hazards_board(f: Filters, today: dt.date) -> None:
     k = data.query(hazards.kpis, f, today)
     colours = hazards.warning_colours(k)
     tiles(
-        Tile(t("hazards_found"), fmt.count(k["found"])),
-        Tile(t("hazards_open"), fmt.count(k["open"])),
-        Tile(t("hazards_overdue"), fmt.count(k["overdue"]), tone="bad" if k["overdue"] else "good"),
-        Tile(t("warning_red"), fmt.count(colours["red"]), tone="bad"),
-        Tile(t("warning_yellow"), fmt.count(colours["yellow"]), tone="warn"),
-        Tile(t("warning_green"), fmt.count(colours["green"]), tone="good"),
-        Tile(t("enterprises_shut"), fmt.count(k["enterprises_shut"])),
+        Tile(t("hazards_found"), formats.count(k["found"])),
+        Tile(t("hazards_open"), formats.count(k["open"])),
+        Tile(t("hazards_overdue"), formats.count(k["overdue"]), tone="bad" if k["overdue"] else "good"),
+        Tile(t("warning_red"), formats.count(colours["red"]), tone="bad"),
+        Tile(t("warning_yellow"), formats.count(colours["yellow"]), tone="warn"),
+        Tile(t("warning_green"), formats.count(colours["green"]), tone="good"),
+        Tile(t("enterprises_shut"), formats.count(k["enterprises_shut"])),
     )
     left, right = st.columns([3, 2])
     with left:
@@ -284,10 +284,10 @@ def population_board(f: Filters, today: dt.date) -> None:
     k = data.query(population.kpis, f, today)
     anomalies = k["anomalies_by_kind"]
     tiles(
-        Tile(t("residents_now"), fmt.count(k["residents"])),
-        Tile(t("arrivals"), fmt.count(k["arrivals"])),
-        Tile(t("departures"), fmt.count(k["departures"])),
-        *(Tile(t(f"anomaly_{kind}"), fmt.count(n), tone="warn" if n else "good") for kind, n in anomalies.items()),
+        Tile(t("residents_now"), formats.count(k["residents"])),
+        Tile(t("arrivals"), formats.count(k["arrivals"])),
+        Tile(t("departures"), formats.count(k["departures"])),
+        *(Tile(t(f"anomaly_{kind}"), formats.count(n), tone="warn" if n else "good") for kind, n in anomalies.items()),
     )
     left, right = st.columns([3, 2])
     with left:
@@ -305,11 +305,11 @@ def alerts_board(f: Filters, today: dt.date) -> None:
     k = data.query(alerts.kpis, f)
     terminals = data.query(alerts.terminals_by_village, f)
     tiles(
-        Tile(t("effective_alerts"), fmt.count(k["effective"]), _change_line(k["effective_yoy"], k["effective_mom"])),
-        Tile(t("cases"), fmt.count(k["cases"]), _change_line(k["cases_yoy"], k["cases_mom"])),
-        Tile(t("terminals"), f"{fmt.count(int(terminals['online'].sum()))} / "
-                             f"{fmt.count(int(terminals['online'].sum() + terminals['offline'].sum()))}",
-             f"{t('offline')} {fmt.count(int(terminals['offline'].sum()))}",
+        Tile(t("effective_alerts"), formats.count(k["effective"]), _change_line(k["effective_yoy"], k["effective_mom"])),
+        Tile(t("cases"), formats.count(k["cases"]), _change_line(k["cases_yoy"], k["cases_mom"])),
+        Tile(t("terminals"), f"{formats.count(int(terminals['online'].sum()))} / "
+                             f"{formats.count(int(terminals['online'].sum() + terminals['offline'].sum()))}",
+             f"{t('offline')} {formats.count(int(terminals['offline'].sum()))}",
              "warn" if terminals["offline"].sum() else "good"),
         *_zero_tiles(data.query(alerts.zero_days, f, today)),
     )
@@ -330,13 +330,13 @@ def events_board(f: Filters, today: dt.date) -> None:
     k = data.query(events.kpis, f)
     _, n_open, n_overdue = data.query(events.backlog, f, local_now().replace(second=0, microsecond=0))
     tiles(
-        Tile(t("events_new"), fmt.count(k["new"])),
-        Tile(t("closure_rate"), fmt.rate(k["closure_rate"]), f"{t('events_closed')} {fmt.count(k['closed'])}"),
-        Tile(t("on_time_rate"), fmt.rate(k["on_time_rate"]), f"{t('events_on_time')} {fmt.count(k['on_time'])}"),
-        Tile(t("transfer_rate"), fmt.rate(k["transfer_rate"]),
-             f"{t('events_dispatched')} {fmt.count(k['dispatched'])}"),
-        Tile(t("backlog"), fmt.count(n_open)),
-        Tile(t("overdue"), fmt.count(n_overdue), tone="bad" if n_overdue else "good"),
+        Tile(t("events_new"), formats.count(k["new"])),
+        Tile(t("closure_rate"), formats.rate(k["closure_rate"]), f"{t('events_closed')} {formats.count(k['closed'])}"),
+        Tile(t("on_time_rate"), formats.rate(k["on_time_rate"]), f"{t('events_on_time')} {formats.count(k['on_time'])}"),
+        Tile(t("transfer_rate"), formats.rate(k["transfer_rate"]),
+             f"{t('events_dispatched')} {formats.count(k['dispatched'])}"),
+        Tile(t("backlog"), formats.count(n_open)),
+        Tile(t("overdue"), formats.count(n_overdue), tone="bad" if n_overdue else "good"),
     )
     left, right = st.columns(2)
     with left:

@@ -13,11 +13,11 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from data_access import areas, settings
+from data_access import areas, formats, settings
 from data_access.filters import Filters
 from data_access.masking import mask_frame, mask_history
 
-from . import auth, fmt, maps, palette, shell
+from . import auth, maps, palette, shell
 from .data import query
 from .i18n import t, tv
 
@@ -47,7 +47,7 @@ class Tile:
     delta_color: str = "off"
 
     def show(self, where) -> None:
-        signed = self.delta_color in ("normal", "inverse") and self.delta not in (None, fmt.NO_VALUE)
+        signed = self.delta_color in ("normal", "inverse") and self.delta not in (None, formats.NO_VALUE)
         colour = self.delta_color if signed or self.delta_color not in ("normal", "inverse") else "off"
         where.metric(self.label, self.value, self.delta, delta_color=colour,
                      delta_arrow="auto" if signed else "off", border=True)
@@ -137,7 +137,7 @@ def _dates_as_text(df: pd.DataFrame) -> pd.DataFrame:
             with_time = any(_has_time(v) for v in values)
             df[column] = [_as_text(v, with_time) for v in values]
         if not pd.api.types.is_numeric_dtype(df[column]):
-            df[column] = [fmt.NO_VALUE if _missing(v) or v == "" else v for v in df[column]]
+            df[column] = [formats.NO_VALUE if _missing(v) or v == "" else v for v in df[column]]
     return df
 
 
@@ -178,13 +178,13 @@ def table(
     picking = {"key": pick_key, "on_select": "rerun", "selection_mode": "single-row"} if pick_key else {}
     event = st.dataframe(data, hide_index=True, width="stretch", height=height, **picking)
     if total is not None and total > len(df):
-        st.caption(t("showing_first", total=fmt.count(total), shown=fmt.count(len(df))))
+        st.caption(t("showing_first", total=formats.count(total), shown=formats.count(len(df))))
     return event.selection.rows[0] if pick_key and event.selection.rows else None
 
 
 def records(label: str, df: pd.DataFrame, total: int, columns: Mapping[str, str], **kwargs) -> None:
     """An expander "label (N)" holding the records behind a figure."""
-    with st.expander(f"{label} · {t('count_of', n=fmt.count(total))}"):
+    with st.expander(f"{label} · {t('count_of', n=formats.count(total))}"):
         table(df, columns, total=total, **kwargs)
 
 
@@ -242,7 +242,7 @@ HAZARD_COLUMNS = {
 
 def warning_tiles(counts: Mapping[str, int]) -> None:
     """Open hazards per 三色 colour (hazards.warning_counts), one tile each, red first."""
-    tiles(*(Tile(warning_text(c), fmt.count(counts[c]), t("warning"), delta_color=c) for c in WARNING_CELL_CSS))
+    tiles(*(Tile(warning_text(c), formats.count(counts[c]), t("warning"), delta_color=c) for c in WARNING_CELL_CSS))
 
 
 def hazard_table(rows: pd.DataFrame, total: int, *, pick_key: str | None = None) -> int | None:
@@ -262,7 +262,7 @@ def warning_styles() -> dict[str, str]:
 def days_left_text(days) -> str:
     """Days to a deadline in words: 'overdue 5 days', 'due today', '3 days left'; '—' without one."""
     if _missing(days):
-        return fmt.NO_VALUE
+        return formats.NO_VALUE
     days = int(days)
     if days < 0:
         return t("days_overdue", n=-days)
@@ -285,7 +285,7 @@ def timeline(history: pd.DataFrame) -> None:
         kind = row.kind if row.kind in HISTORY_ICONS else "import"
         change = " → ".join(str(tv(v)) for v in (row.old_value, row.new_value) if not _missing(v) and v != "")
         parts = [f"**{_as_text(row.at, True)}**", f"{HISTORY_ICONS[kind]} {t('history_' + kind)}",
-                 str(row.actor) if not _missing(row.actor) else fmt.NO_VALUE]
+                 str(row.actor) if not _missing(row.actor) else formats.NO_VALUE]
         if change:
             parts.append(change)
         if not _missing(row.note) and row.note:
@@ -307,7 +307,7 @@ def facts(pairs: Sequence[tuple[str, object]]) -> None:
     lines = []
     for key, value in pairs:
         shown = _as_text(value, _has_time(value)) if isinstance(value, dt.date) else value
-        shown = fmt.NO_VALUE if _missing(shown) or shown == "" else _escape_markdown(str(shown))
+        shown = formats.NO_VALUE if _missing(shown) or shown == "" else _escape_markdown(str(shown))
         lines.append(f"- **{t(key)}**：{shown}")
     st.markdown("\n".join(lines))
 

@@ -6,8 +6,6 @@ import csv
 import io
 from dataclasses import dataclass, field
 
-EXIT_OK, EXIT_REJECTED, EXIT_UNUSABLE = 0, 1, 2
-
 
 @dataclass(frozen=True)
 class RowError:
@@ -53,11 +51,9 @@ class ImportReport:
         return "feature" if self.kind == "villages" else "row"
 
     @property
-    def exit_code(self) -> int:
-        """0 all rows imported, 1 some rows rejected, 2 the file was unusable (nothing imported)."""
-        if self.file_error:
-            return EXIT_UNUSABLE
-        return EXIT_REJECTED if self.rejected else EXIT_OK
+    def ok(self) -> bool:
+        """Every row imported (or already there unchanged): no rejected row, no unusable file."""
+        return not self.file_error and not self.rejected
 
     def to_text(self) -> str:
         """The summary, a few lines for a terminal or a page."""

@@ -14,11 +14,10 @@ import datetime as dt
 
 import numpy as np
 
-from . import demo_places
-from . import demo_records as records
-from .demo_load import BulkWriter
-from .demo_scenario import RecordWriter, Span, concat, day64, days_between, minus_years, sort_by, write_places
-from .models import Alert, GridEvent, Hazard, HazardHistory, House, PopulationStay, Terminal
+from ..models import Alert, GridEvent, Hazard, HazardHistory, House, PopulationStay, Terminal
+from . import geography, records
+from .load import BulkWriter
+from .scenario import RecordWriter, Span, concat, day64, days_between, minus_years, sort_by, write_places
 
 DAYS_PER_YEAR = 365
 
@@ -64,7 +63,7 @@ def planned_rows() -> int:
 
 def build(rng: np.random.Generator, span: Span, writer: BulkWriter) -> None:
     """Write the whole town scenario ending on span.as_of."""
-    places = demo_places.town(rng)
+    places = geography.town(rng)
     write_places(writer, places)
     out = RecordWriter(writer, places)
     pools = (records.enterprise_pool(rng, places), records.leader_pool(rng, places))
@@ -111,7 +110,7 @@ def _hazards(
     first, n_days = days_between(span.first, this_year - dt.timedelta(days=1))
     blocks.append(_hazard_block(rng, out, pools, micro, first, n_days, MICRO_HAZARDS_PER_YEAR, span))
     areas = np.array(places.work_areas)
-    for area in sorted(set(places.work_areas) - {demo_places.MICRO_AREA}):
+    for area in sorted(set(places.work_areas) - {geography.MICRO_AREA}):
         rate = rng.uniform(*AREA_HAZARDS_PER_YEAR)
         villages = np.flatnonzero(areas == area)
         blocks.append(_hazard_block(rng, out, pools, villages, span.first_day, span.days, rate, span))

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 from sqlalchemy import Table, select
 
-from .demo_geo import polygon_json
-from .demo_load import BulkWriter, next_id
-from .demo_places import Places
-from .models import Grid, Village
+from ..models import Grid, Village
+from .geo import polygon_json
+from .geography import Places
+from .load import BulkWriter, next_id
 
 YEARS_OF_RECORDS = 3
 SOURCE_ID_DIGITS = 8

@@ -18,7 +18,7 @@ from sqlalchemy import Column, Connection, Table, delete, exists, func, insert, 
 from sqlalchemy.schema import AddConstraint, DropConstraint
 from tqdm import tqdm
 
-from .models import RECORD_TABLES, Base, Grid, Hazard, HazardHistory, Village
+from ..models import RECORD_TABLES, Base, Grid, Hazard, HazardHistory, Village
 
 Columns = dict[str, np.ndarray]
 

@@ -13,20 +13,18 @@ mismatched password), 2 unusable (bad arguments, no database).
 
 from __future__ import annotations
 
-import getpass
 import sys
 import unicodedata
 
-from . import accounts
-from .cli import EXIT_BAD_INPUT, EXIT_OK, CommandError, Parser, _engine
-from .models import USER_ROLES
+from .. import accounts
+from ..models import USER_ROLES
+from .shared import EXIT_BAD_INPUT, EXIT_OK, CommandError, Parser, login_name, open_engine
 
 
 def _by() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):  # no user name in the environment or the password database
-        return "cli"
+    """Who the audit log names for a change made here."""
+    name = login_name("")
+    return f"cli:{name}" if name else "cli"
 
 
 def read_password(prompt: str = "Password: ") -> str:
@@ -49,7 +47,7 @@ def read_password(prompt: str = "Password: ") -> str:
 
 def _run(change) -> None:
     """Run `change(conn)` in one transaction, turning an AccountError into a one-line bad-input error."""
-    engine = _engine()
+    engine = open_engine()
     try:
         with engine.begin() as conn:
             change(conn)
@@ -69,7 +67,7 @@ def cmd_add(args) -> int:
 
 
 def cmd_list(args) -> int:
-    with _engine().connect() as conn:
+    with open_engine().connect() as conn:
         users = accounts.list_users(conn)
     if users.empty:
         print("no users yet: add one with `python -m data_access user add NAME --role admin`")
@@ -122,8 +120,8 @@ def cmd_role(args) -> int:
     return EXIT_OK
 
 
-def add_user_command(subparsers) -> None:
-    """Add `user` and its sub-commands to the CLI's subparsers (cli.build_parser's `commands`)."""
+def register(subparsers) -> None:
+    """Add `user` and its sub-commands to the CLI's subparsers."""
     p = subparsers.add_parser("user", help="sign-in accounts: add, list, disable, enable, passwd, role")
     users = p.add_subparsers(dest="user_command", required=True, metavar="ACTION", parser_class=Parser)
 

@@ -10,11 +10,10 @@ import math
 
 import numpy as np
 
-from . import demo_places
-from . import demo_records as records
-from .demo_load import BulkWriter
-from .demo_scenario import RecordWriter, Span, sort_by, write_places
-from .models import Alert, GridEvent, Hazard, HazardHistory, House, PopulationStay, Terminal
+from ..models import Alert, GridEvent, Hazard, HazardHistory, House, PopulationStay, Terminal
+from . import geography, records
+from .load import BulkWriter
+from .scenario import RecordWriter, Span, sort_by, write_places
 
 ALERTS = 2_000_000
 STAYS = 1_000_000
@@ -33,7 +32,7 @@ def _scaled(count: int, fraction: float) -> int:
 
 def planned_rows(fraction: float) -> int:
     """About how many rows the city scenario writes (for the progress bar)."""
-    villages = len(demo_places.CITY_TOWNS) * demo_places.CITY_TOWN_SIDE**2
+    villages = len(geography.CITY_TOWNS) * geography.CITY_TOWN_SIDE**2
     return (
         villages * 6
         + _scaled(STAYS, fraction) * (1 + 1 / records.STAYS_PER_HOUSE)
@@ -61,7 +60,7 @@ def _slices(span: Span, count: int) -> list[tuple[np.datetime64, int, int]]:
 
 def build(rng: np.random.Generator, span: Span, writer: BulkWriter, fraction: float) -> None:
     """Write the city scenario ending on span.as_of, with record counts times `fraction`."""
-    places = demo_places.city(rng)
+    places = geography.city(rng)
     write_places(writer, places)
     out = RecordWriter(writer, places)
     pools = (records.enterprise_pool(rng, places), records.leader_pool(rng, places))

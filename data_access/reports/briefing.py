@@ -1,51 +1,26 @@
-"""Exports for the weekly meeting: the hazard list as .xlsx, and a one-page briefing as
-print-ready HTML and as PDF. Personal data is masked (masking.mask_frame); every export
-is written to the audit log in the caller's transaction, so take them inside
-``with engine.begin() as conn:``.
-
-For a page (generate on a button press, not on every rerun, since each call is logged)::
-
-    if st.button("准备导出"):
-        with engine.begin() as conn:
-            st.session_state["xlsx"] = exports.hazards_xlsx(conn, account.name, filters, today)
-    if "xlsx" in st.session_state:
-        st.download_button("下载 Excel", st.session_state["xlsx"], file_name=exports.XLSX_NAME,
-                           mime=exports.XLSX_MIME)
-
-    with engine.begin() as conn:
-        briefing = exports.meeting_briefing(conn, account.name, filters, today)
-    html = exports.briefing_html(briefing)   # st.html(...) or a download: print from the browser
-    pdf = exports.briefing_pdf(briefing)     # bytes, fonts embedded (Noto Sans CJK SC)
-
-Staff and above may export (PermissionDenied below). The PDF needs Debian's
-fonts-noto-cjk (the setup script installs it) and the Python package fpdf2.
-"""
+"""The one-page meeting briefing: the period's KPIs and the open items that are overdue or 重大,
+worst first, each with its latest instruction; as print-ready HTML and as PDF (Noto Sans CJK SC
+embedded, from Debian's fonts-noto-cjk). Building it writes its audit row in the caller's
+transaction."""
 
 from __future__ import annotations
 
 import datetime as dt
 import html
-import io
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 from sqlalchemy import Connection
 
-from . import areas, hazards, kpis
-from .audit import record_export
-from .filters import Filters, local_now, resolve
-from .masking import mask_frame
-from .models import HAZARD_LEVELS, HAZARD_OPEN_STATUSES
-from .review import latest_instructions
+from .. import areas, kpis
+from ..audit import record_export
+from ..filters import Filters, local_now, resolve
+from ..formats import LEVEL_COLOURS, change, count, rate
+from ..models import HAZARD_LEVELS
+from .hazard_list import LIGHT_LEVEL, _none, describe_filters, hazard_list
 
-MAX_EXPORT_ROWS = 20_000  # a list longer than this is cut, and the 说明 sheet says so
 MAX_BRIEFING_ITEMS = 14  # what fits on one A4 page beside the KPIs
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-XLSX_NAME = "风险隐患清单.xlsx"
 PDF_NAME = "周例会简报.pdf"
 HTML_NAME = "周例会简报.html"
 
@@ -53,172 +28,6 @@ HTML_NAME = "周例会简报.html"
 CJK_FONTS = {"": Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
              "B": Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc")}
 CJK_SC_FACE = 2
-
-WARNING_NAMES = {"red": "红", "yellow": "黄", "green": "绿"}
-LEVEL_COLOURS = {"重大": "D93025", "较大": "F08C00", "一般": "F2C200"}  # red / orange / yellow (DOMAIN.md)
-WARNING_COLOURS = {"red": "D93025", "yellow": "F2C200", "green": "2E9E4F"}
-
-# The hazard list: (column of worst_first's frame, Chinese header, width in characters, cell kind).
-HAZARD_COLUMNS = (
-    ("source_id", "编号", 14, "text"),
-    ("title", "隐患名称", 34, "text"),
-    ("category", "类别", 10, "text"),
-    ("level", "等级", 7, "level"),
-    ("status", "状态", 8, "text"),
-    ("warning", "三色预警", 9, "warning"),
-    ("village", "村", 10, "text"),
-    ("grid", "网格", 12, "text"),
-    ("address", "地址", 26, "text"),
-    ("enterprise", "企业", 22, "text"),
-    ("found_at", "发现时间", 17, "datetime"),
-    ("deadline", "整改期限", 12, "date"),
-    ("days_left", "剩余天数", 9, "int"),
-    ("responsible_unit", "责任单位", 18, "text"),
-    ("responsible_person", "责任人", 9, "text"),
-    ("instruction", "最新批示", 40, "text"),
-    ("instruction_at", "批示时间", 17, "datetime"),
-)
-NUMBER_FORMATS = {"date": "yyyy-mm-dd", "datetime": "yyyy-mm-dd hh:mm", "int": "0"}
-
-
-def describe_filters(
-    filters: Filters,
-    *,
-    statuses: tuple[str, ...] = HAZARD_OPEN_STATUSES,
-    levels: tuple[str, ...] = (),
-    responsible: str | None = None,
-) -> str:
-    """The filter in words, as the export's 说明 sheet and the audit log give it."""
-    def listed(values) -> str:
-        return "、".join(values) if values else "全部"
-
-    parts = [
-        f"期间 {filters.period.start} 至 {filters.period.end}",
-        f"村：{listed(filters.villages)}",
-        f"网格：{listed(filters.grids)}",
-        f"类别：{listed(filters.categories)}",
-        f"状态：{listed(statuses)}",
-        f"等级：{listed(levels)}",
-    ]
-    if responsible:
-        parts.append(f"责任人：{responsible}")
-    return "；".join(parts)
-
-
-# ---------------------------------------------------------------- the hazard list (.xlsx)
-
-
-def hazard_list(
-    conn: Connection,
-    filters: Filters,
-    today: dt.date,
-    *,
-    limit: int = MAX_EXPORT_ROWS,
-    **narrow,
-) -> tuple[pd.DataFrame, int]:
-    """worst_first's list (`narrow`: its statuses, levels and responsible) with each item's latest
-    instruction (instruction, instruction_at), masked."""
-    df, total = hazards.worst_first(conn, filters, today, limit=limit, **narrow)
-    latest = latest_instructions(conn, df["id"].tolist())
-    df["instruction"] = [latest[i]["text"] if i in latest else None for i in df["id"]]
-    df["instruction_at"] = [latest[i]["at"] if i in latest else None for i in df["id"]]
-    return mask_frame(df), total
-
-
-def hazards_xlsx(
-    conn: Connection,
-    actor: str,
-    filters: Filters,
-    today: dt.date,
-    **narrow,
-) -> bytes:
-    """The filtered hazard list, worst first (`narrow` as hazards.worst_first takes it), as an
-    .xlsx file (bytes), and its audit row.
-
-    Sheet 风险隐患: Chinese headers in a frozen first row, one row per hazard (at most
-    MAX_EXPORT_ROWS), names masked, dates as Excel dates. Sheet 说明: filter, time, who.
-    """
-    filters = resolve(conn, filters)
-    description = describe_filters(filters, **narrow)
-    record_export(conn, actor, "风险隐患清单 (xlsx)", description)
-    df, total = hazard_list(conn, filters, today, **narrow)
-    return hazards_workbook(df, total=total, description=description, exported_by=actor,
-                            exported_at=local_now(), demo=areas.has_demo_records(conn))
-
-
-def _cell_value(value, kind: str):
-    """A DataFrame value as openpyxl wants it: None for missing, Python dates and ints."""
-    value = _none(value)
-    if value is None:
-        return None
-    if isinstance(value, pd.Timestamp):
-        value = value.to_pydatetime()
-    if kind == "date" and isinstance(value, dt.datetime):
-        return value.date()
-    if kind == "datetime" and isinstance(value, str):
-        return dt.datetime.fromisoformat(value)
-    if kind == "int":
-        return int(value)
-    if kind == "warning":
-        return WARNING_NAMES.get(value, value)
-    return value
-
-
-def hazards_workbook(
-    df: pd.DataFrame, *, total: int, description: str, exported_by: str, exported_at: dt.datetime,
-    demo: bool = False,
-) -> bytes:
-    """The .xlsx bytes of a hazard list frame (hazard_list's columns; already masked)."""
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "风险隐患"
-    header_font = Font(bold=True, color="FFFFFF")
-    header_fill = PatternFill("solid", fgColor="1F4E79")
-    for col, (_, header, width, _) in enumerate(HAZARD_COLUMNS, start=1):
-        cell = ws.cell(row=1, column=col, value=header)
-        cell.font, cell.fill = header_font, header_fill
-        cell.alignment = Alignment(horizontal="center", vertical="center")
-        ws.column_dimensions[get_column_letter(col)].width = width + 2
-    for r, record in enumerate(df.to_dict("records"), start=2):
-        for col, (key, _, _, kind) in enumerate(HAZARD_COLUMNS, start=1):
-            raw = record.get(key)
-            value = _cell_value(raw, kind)
-            cell = ws.cell(row=r, column=col, value=value)
-            if isinstance(value, str) and value.startswith("="):
-                cell.data_type = "s"  # imported text such as "=HYPERLINK(…)" stays text, never a formula
-            if kind in NUMBER_FORMATS:
-                cell.number_format = NUMBER_FORMATS[kind]
-            colour = {"level": LEVEL_COLOURS, "warning": WARNING_COLOURS}.get(kind, {}).get(raw)
-            if colour:
-                cell.fill = PatternFill("solid", fgColor=colour)
-                cell.font = Font(bold=True, color="FFFFFF" if colour != LEVEL_COLOURS["一般"] else "000000")
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(HAZARD_COLUMNS))}{max(len(df) + 1, 1)}"
-    ws.sheet_view.zoomScale = 90
-
-    about = wb.create_sheet("说明")
-    lines = [
-        ("内容", "风险隐患清单（逾期优先，再按等级、期限排序）"),
-        ("筛选条件", description),
-        ("条数", f"{len(df)}" + (f"（共 {total} 条，仅导出前 {len(df)} 条）" if total > len(df) else "")),
-        ("导出人", exported_by),
-        ("导出时间", exported_at.strftime("%Y-%m-%d %H:%M")),
-        ("个人信息", "已脱敏（张*三、138****5678）"),
-    ] + ([("数据", "演示数据")] if demo else [])
-    for r, (key, value) in enumerate(lines, start=1):
-        about.cell(row=r, column=1, value=key).font = Font(bold=True)
-        about.cell(row=r, column=2, value=value)
-    about.column_dimensions["A"].width = 12
-    about.column_dimensions["B"].width = 90
-    wb.properties.creator = exported_by
-    wb.properties.title = "风险隐患清单"
-
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
-
-
-# ---------------------------------------------------------------- the meeting briefing
 
 
 @dataclass(frozen=True)
@@ -240,18 +49,6 @@ class Briefing:
         return kpi_table(self.kpis)
 
 
-def _count(value) -> str:
-    return "—" if value is None else f"{int(value):,}"
-
-
-def _rate(value) -> str:
-    return "—" if value is None else f"{value * 100:.2f}%"
-
-
-def _change(value) -> str:
-    return "—" if value is None else f"{value * 100:+.2f}%"
-
-
 def _days(value) -> str:
     return "无记录" if value is None else f"{int(value)} 天"
 
@@ -261,16 +58,16 @@ def kpi_table(figures: dict) -> list[tuple[str, list[tuple[str, str]]]]:
     e, a, ap, h, p, z = (figures[k] for k in ("events", "alerts", "alerts_previous_period", "hazards",
                                                 "population", "zero_days"))
     return [
-        ("网格事件", [("新增事件", _count(e["new"])), ("办结率", _rate(e["closure_rate"])),
-                  ("按期办结率", _rate(e["on_time_rate"])), ("流转率", _rate(e["transfer_rate"]))]),
-        ("警情", [("有效警情", _count(a["effective"])), ("同比", _change(a["effective_yoy"])),
-                ("环比", _change(ap["effective_mom"])), ("发案", _count(a["cases"])),
-                ("发案同比", _change(a["cases_yoy"]))]),
-        ("风险隐患", [("新发现", _count(h["found"])), ("已化解", _count(h["resolved"])),
-                  ("未化解", _count(h["open"])), ("逾期", _count(h["overdue"])),
-                  ("关停整改企业", _count(h["enterprises_shut"]))]),
-        ("流动人口", [("现有", _count(p["residents"])), ("流入", _count(p["arrivals"])),
-                  ("流出", _count(p["departures"])), ("异常待处理", _count(p["anomalies"]))]),
+        ("网格事件", [("新增事件", count(e["new"])), ("办结率", rate(e["closure_rate"])),
+                  ("按期办结率", rate(e["on_time_rate"])), ("流转率", rate(e["transfer_rate"]))]),
+        ("警情", [("有效警情", count(a["effective"])), ("同比", change(a["effective_yoy"])),
+                ("环比", change(ap["effective_mom"])), ("发案", count(a["cases"])),
+                ("发案同比", change(a["cases_yoy"]))]),
+        ("风险隐患", [("新发现", count(h["found"])), ("已化解", count(h["resolved"])),
+                  ("未化解", count(h["open"])), ("逾期", count(h["overdue"])),
+                  ("关停整改企业", count(h["enterprises_shut"]))]),
+        ("流动人口", [("现有", count(p["residents"])), ("流入", count(p["arrivals"])),
+                  ("流出", count(p["departures"])), ("异常待处理", count(p["anomalies"]))]),
         ("零发生", [("民转刑", _days(z["civil_to_criminal"])), ("重大安全事故", _days(z["major_accident"])),
                  ("电信网络诈骗", _days(z["telecom_fraud"]))]),
     ]  # fmt: skip
@@ -320,11 +117,6 @@ def meeting_briefing(
         items_total=len(wanted),
         demo=areas.has_demo_records(conn),
     )
-
-
-def _none(value):
-    """None for every kind of missing value pandas hands back (None, NaN, NaT)."""
-    return None if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)) else value
 
 
 def _clip(text: str, chars: int) -> str:
@@ -382,14 +174,15 @@ th { background: #1f4e79; color: #fff; font-weight: bold; }
 .items { table-layout: fixed; }
 .items td, .items th { font-size: 8.5pt; padding: 0.8mm 1mm; overflow-wrap: anywhere; }
 .level { color: #fff; font-weight: bold; text-align: center; white-space: nowrap; }
-.level-重大 { background: #d93025; }
-.level-较大 { background: #f08c00; }
-.level-一般 { background: #f2c200; color: #000; }
 .overdue { color: #d93025; font-weight: bold; }
 .none { color: #888; }
 footer { margin-top: 3mm; color: #444; font-size: 8.5pt; }
 tr { page-break-inside: avoid; }
 """
+
+
+LEVEL_CSS = "".join(f".level-{level} {{ background: {colour};{' color: #000;' if level == LIGHT_LEVEL else ''} }}\n"
+                    for level, colour in LEVEL_COLOURS.items())
 
 
 def briefing_html(b: Briefing) -> str:
@@ -417,7 +210,7 @@ def briefing_html(b: Briefing) -> str:
     demo = '<span class="demo">演示数据</span> · ' if b.demo else ""
     return f"""<!DOCTYPE html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>{esc(b.title)} {esc(b.period)}</title>
-<style>{BRIEFING_CSS}</style></head>
+<style>{BRIEFING_CSS}{LEVEL_CSS}</style></head>
 <body><div class="sheet">
 <h1>{esc(b.title)}</h1>
 <p class="meta">{demo}期间：{esc(b.period)} · 范围：{esc(b.villages)}</p>
@@ -497,8 +290,8 @@ def briefing_pdf(b: Briefing) -> bytes:
             for item in b.items:
                 cells = _item_cells(item)
                 row = table.row()
-                colour = tuple(int(LEVEL_COLOURS[item["level"]][i:i + 2], 16) for i in (0, 2, 4))
-                text_colour = (0, 0, 0) if item["level"] == "一般" else (255, 255, 255)
+                colour = tuple(int(LEVEL_COLOURS[item["level"]][i:i + 2], 16) for i in (1, 3, 5))
+                text_colour = (0, 0, 0) if item["level"] == LIGHT_LEVEL else (255, 255, 255)
                 row.cell(cells[0], align="CENTER",
                          style=FontFace(emphasis="BOLD", color=text_colour, fill_color=colour))
                 for i, text in enumerate(cells[1:], start=1):

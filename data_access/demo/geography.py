@@ -12,8 +12,8 @@ from itertools import product
 
 import numpy as np
 
-from . import demo_geo as geo
-from .demo_people import names as person_names
+from . import geo
+from .people import names as person_names
 
 TOWN = "花街镇"
 SEAT = (119.9686, 28.9226)  # lon, lat of the Huajie town seat, WGS-84

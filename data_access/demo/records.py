@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import demo_people as people
-from .demo_places import Places
-from .models import ALERT_CATEGORIES, HAZARD_CATEGORIES, HAZARD_LEVELS, HAZARD_STATUSES, TERMINAL_KINDS
+from ..models import ALERT_CATEGORIES, HAZARD_CATEGORIES, HAZARD_LEVELS, HAZARD_STATUSES, TERMINAL_KINDS
+from . import people
+from .geography import Places
 
 Columns = dict[str, np.ndarray]
 

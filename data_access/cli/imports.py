@@ -7,22 +7,19 @@ unusable (nothing imported). The summary goes to stdout, the rejected rows to st
 from __future__ import annotations
 
 import argparse
-import getpass
 import sys
 from pathlib import Path
 
-from .. import schema, settings
-from ..db import get_engine
-from . import geo
-from .columns import KINDS
-from .importer import import_file
-from .report import EXIT_UNUSABLE
+from .. import schema
+from ..importing import KINDS, ImportReport, import_file
+from ..importing.geo import CRS_NAMES, WGS84
+from .shared import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNUSABLE, login_name, open_engine
 
 MAX_ERROR_LINES = 50  # more go to --errors FILE
 
 
-def add_import_command(subparsers) -> argparse.ArgumentParser:
-    """Add the `import` subcommand to an argparse subparsers object."""
+def register(subparsers) -> None:
+    """Add the `import` command to the CLI's subparsers."""
     p = subparsers.add_parser(
         "import",
         help="import an upstream export (CSV, XLSX; GeoJSON for villages)",
@@ -34,8 +31,8 @@ def add_import_command(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--sheet", help="XLSX: the sheet to read (default: the first)")
     p.add_argument(
         "--crs",
-        choices=geo.CRS_NAMES,
-        default=geo.WGS84,
+        choices=CRS_NAMES,
+        default=WGS84,
         help="coordinates in the file: wgs84 (default) or gcj02 (高德/AutoNavi, DataV)",
     )
     p.add_argument(
@@ -45,16 +42,13 @@ def add_import_command(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="check and count, write nothing")
     p.add_argument("--actor", help="who imports, for the hazards' history (default: the login name)")
     p.set_defaults(func=run_import_command)
-    return p
 
 
-def _actor(args: argparse.Namespace) -> str:
-    if args.actor:
-        return args.actor
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no login name in some containers
-        return "import"
+def exit_code(report: ImportReport) -> int:
+    """0 every row imported, 1 some rows rejected (the others imported), 2 the file unusable."""
+    if report.file_error:
+        return EXIT_UNUSABLE
+    return EXIT_BAD_INPUT if report.rejected else EXIT_OK
 
 
 def _progress(done: int, total: int) -> None:
@@ -68,8 +62,7 @@ def run_import_command(args: argparse.Namespace) -> int:
     if not args.file.is_file():
         print(f"error: no such file: {args.file}", file=sys.stderr)
         return EXIT_UNUSABLE
-    # The URL is passed explicitly: get_engine() without one is cached for the process's first URL.
-    engine = get_engine(settings.database_url())
+    engine = open_engine(must_exist=False)
     schema.upgrade(engine)
     report = import_file(
         engine,
@@ -80,7 +73,7 @@ def run_import_command(args: argparse.Namespace) -> int:
         name_property=args.name_property,
         dry_run=args.dry_run,
         progress=_progress if sys.stderr.isatty() else None,
-        actor=_actor(args),
+        actor=args.actor or login_name("import"),
     )
     if report.file_error:
         print(f"error: {report.to_text()}", file=sys.stderr)
@@ -93,4 +86,4 @@ def run_import_command(args: argparse.Namespace) -> int:
         print(f"rejected rows written to {args.errors}", file=sys.stderr)
     elif len(report.rejected) > MAX_ERROR_LINES:
         print("(--errors OUT.csv writes the full list)", file=sys.stderr)
-    return report.exit_code
+    return exit_code(report)

@@ -2,7 +2,7 @@
 
 `generate` replaces earlier demo rows with a new scenario ending on an as-of day, in one
 transaction. The town scenario reproduces the figures of DOMAIN.md exactly (see
-demo_town); the city scenario is for volume and speed. Every row it writes is marked
+demo/town.py); the city scenario is for volume and speed. Every row it writes is marked
 is_demo, and it refuses to run beside real records unless forced. The same seed and as-of
 day give the same data; the wall clock is never read.
 """
@@ -17,8 +17,9 @@ import numpy as np
 from sqlalchemy import Engine
 from tqdm import tqdm
 
-from . import accounts, demo_city, demo_town, summaries
-from .demo_load import (
+from .. import accounts, summaries
+from . import city, town
+from .load import (
     BulkWriter,
     after_load,
     allow_long_statements,
@@ -27,7 +28,7 @@ from .demo_load import (
     has_non_demo,
     written_tables,
 )
-from .demo_scenario import Span
+from .scenario import Span
 
 DEFAULT_SEED = 20261123
 SCALES = ("town", "city")
@@ -79,16 +80,16 @@ def generate(
         # the summaries rebuilt from all the records at the end, before it commits.
         with summaries.pause(conn):
             delete_demo(conn)
-            planned = demo_town.planned_rows() if scale == "town" else demo_city.planned_rows(city_fraction)
+            planned = town.planned_rows() if scale == "town" else city.planned_rows(city_fraction)
             with tqdm(
                 total=planned, unit="rows", desc=f"demo {scale}", file=sys.stderr, disable=not progress
             ) as bar:
                 writer = BulkWriter(conn, bar)
                 with bulk_mode(conn, written_tables()):
                     if scale == "town":
-                        demo_town.build(rng, span, writer)
+                        town.build(rng, span, writer)
                     else:
-                        demo_city.build(rng, span, writer, city_fraction)
+                        city.build(rng, span, writer, city_fraction)
                 bar.total = bar.n  # the plan was an estimate
             started = time.perf_counter()
             summaries.rebuild(conn)
