@@ -900,7 +900,7 @@ def verdicts(rows: list[Row], databases: list[Database]) -> list[str]:
             return
         worst = (min if higher_is_better else max)(rows_with, key=value)
         ok = value(worst) >= goal if higher_is_better else value(worst) <= goal
-        out.append(f"{'PASS' if ok else 'FAIL'}  {label}: worst {formats.format(value(worst))} "
+        out.append(f"{'PASS' if ok else 'FAIL'}  {label}: worst {fmt.format(value(worst))} "
                    f"({worst.engine} {worst.view} {worst.scope})")
 
     check(f"cold ≤ {GOAL_COLD_MS} ms", rows, lambda r: r.cold, GOAL_COLD_MS, False, "{:.0f} ms")

@@ -13,6 +13,7 @@ mismatched password), 2 unusable (bad arguments, no database).
 
 from __future__ import annotations
 
+import getpass
 import sys
 import unicodedata
 
