@@ -62,7 +62,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from data_access import accounts, alerts, areas, demo, events, hazards, kpis, population, schema  # noqa: E402
 from data_access.db import _make_engine, forget_engines, get_engine  # noqa: E402
-from data_access.filters import Filters, Period, in_period, local_today, resolve  # noqa: E402
+from data_access.filters import Filters, Period, local_today, resolve  # noqa: E402
 from data_access.models import Alert, Village  # noqa: E402
 
 GOAL_COLD_MS, GOAL_WARM_MS, GOAL_NAIVE_X, GOAL_FLOOR_X = 200, 20, 30, 2
@@ -452,7 +452,7 @@ def floor_params(dialect: str, scope: Scope, today: dt.date, now: dt.datetime) -
 
 def floor_ms(conn, statements, params) -> float:
     """Every statement once, as the app runs SQL: through the SQLAlchemy connection (text(),
-    parameters bound) into a DataFrame as sql.frame makes it. The figures a page needs come
+    parameters bound) into a DataFrame as sql.read_frame makes it. The figures a page needs come
     back in the same form as ours, so the ratio compares the SQL, not the Python around it."""
     prepared = [(text(sql), {n: params[n] for n in _param_names(sql)}) for _, sql in statements]
     start = time.perf_counter()
@@ -829,7 +829,8 @@ def measure(db: Database, args) -> list[Row]:
                 calls = view_calls(view, scope.filters, resolved, today, now, closed_fit)
                 hotspot_n = 0
                 if view in ("alerts",):
-                    located = in_period(Alert.received_at, period) & Alert.lat.is_not(None)
+                    located = (Alert.received_at >= period.begins) & (Alert.received_at < period.ends) \
+                        & Alert.lat.is_not(None)
                     if scope.village_id is not None:
                         located = located & (Alert.village_id == scope.village_id)
                     hotspot_n = conn.execute(select(func.count()).select_from(Alert).where(located)).scalar_one()

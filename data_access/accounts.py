@@ -49,7 +49,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from . import settings
 from .filters import local_now
 from .models import USER_ROLES, AuditEntry, SignInFailure, User
-from .sql import frame
+from .sql import read_frame
 
 ROLES = USER_ROLES
 BCRYPT_ROUNDS = 12  # about a quarter of a second per check on one core
@@ -346,7 +346,7 @@ def set_account_active(conn: Connection, actor: str, name: str, active: bool) ->
 def list_users(conn: Connection) -> pd.DataFrame:
     """Every account, by name: name, role, active, is_demo, last_login_at, failed_count, locked_until
     (never the hashes)."""
-    return frame(conn, select(User.name, User.role, User.active, User.is_demo, User.last_login_at,
+    return read_frame(conn, select(User.name, User.role, User.active, User.is_demo, User.last_login_at,
                               User.failed_count, User.locked_until).order_by(User.name))
 
 

@@ -8,7 +8,7 @@ import pandas as pd
 from sqlalchemy import Connection, exists, select
 
 from .models import RECORD_TABLES, Grid, Village
-from .sql import frame
+from .sql import read_frame
 
 
 def villages(conn: Connection) -> pd.DataFrame:
@@ -16,7 +16,7 @@ def villages(conn: Connection) -> pd.DataFrame:
     stmt = select(Village.name, Village.work_area, Village.town, Village.in_micro_centre).order_by(
         Village.town, Village.work_area, Village.name
     )
-    return frame(conn, stmt)
+    return read_frame(conn, stmt)
 
 
 def village_names(conn: Connection) -> list[str]:
@@ -42,7 +42,7 @@ def boundaries(conn: Connection) -> pd.DataFrame:
     stmt = select(
         Village.name, Village.work_area, Village.boundary, Village.center_lat, Village.center_lon
     ).where(Village.boundary.is_not(None))
-    return frame(conn, stmt.order_by(Village.name))
+    return read_frame(conn, stmt.order_by(Village.name))
 
 
 def has_demo_records(conn: Connection) -> bool:

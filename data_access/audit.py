@@ -23,7 +23,7 @@ from sqlalchemy import Connection, insert, select
 from .accounts import require_role
 from .filters import local_now
 from .models import AuditEntry, House, PopulationStay, Village
-from .sql import frame
+from .sql import read_frame
 
 MIN_REASON_CHARS = 2  # e.g. 核查; a blank or one-letter reason is no reason
 AUDIT_LIMIT = 1000
@@ -139,4 +139,4 @@ def audit_log(
         stmt = stmt.where(AuditEntry.action == action)
     if who:
         stmt = stmt.where(AuditEntry.actor == who)
-    return frame(conn, stmt.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit))
+    return read_frame(conn, stmt.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit))

@@ -30,7 +30,8 @@ def local_today() -> dt.date:
     return local_now().date()
 
 
-def _minus_years(day: dt.date, years: int) -> dt.date:
+def minus_years(day: dt.date, years: int) -> dt.date:
+    """The same day `years` earlier (29 February → 28)."""
     try:
         return day.replace(year=day.year - years)
     except ValueError:  # 29 February in a year without one
@@ -64,7 +65,7 @@ class Period:
 
     def year_earlier(self) -> Period:
         """The same dates one year earlier (同比)."""
-        return Period(_minus_years(self.start, 1), _minus_years(self.end, 1))
+        return Period(minus_years(self.start, 1), minus_years(self.end, 1))
 
     def previous(self) -> Period:
         """The period of the same length just before this one (环比)."""
@@ -139,31 +140,11 @@ def resolve(conn: Connection, filters: Filters) -> Filters:
     return replace(filters, village_ids=village_ids, grid_ids=grid_ids)
 
 
-def place_clause(filters: Filters, village_column, grid_column=None) -> ColumnElement[bool]:
-    """WHERE clause for the filter's villages (and grids, where the table has them)."""
-    clause: ColumnElement[bool] = true()
-    if filters.village_ids is not None:
-        clause = clause & village_column.in_(filters.village_ids)
-    if grid_column is not None and filters.grid_ids is not None:
-        clause = clause & grid_column.in_(filters.grid_ids)
-    return clause
-
-
-def in_period(column, period: Period) -> ColumnElement[bool]:
-    """`column` falls on one of the period's days (dates or times alike)."""
-    if column.type.python_type is dt.date:
-        return column.between(period.start, period.end)
-    return (column >= period.begins) & (column < period.ends)
-
-
-def category_clause(filters: Filters, column) -> ColumnElement[bool]:
-    return column.in_(filters.categories) if filters.categories else true()
-
-
 # ---------------------------------------------------------------- one statement per filter shape
-# A statement built with these bound parameters in place of a filter's values serves every
-# filter of the same Shape; bound_values() gives the values to run it with. For the queries
-# whose building costs more than their running (a village's hazards: hazards.py).
+# Every query is a statement built with these bound parameters in place of a filter's values,
+# kept (functools.cache on its builder) and serving every filter of the same Shape;
+# bound_values() gives the values to run it with. For a village, building a SQLAlchemy
+# statement took longer than running it.
 
 VILLAGE_IDS = bindparam("village_ids", expanding=True)
 GRID_IDS = bindparam("grid_ids", expanding=True)
@@ -182,20 +163,27 @@ class Shape:
 
     @property
     def whole_area(self) -> bool:
-        """No village or grid chosen: what the summary tables answer for (summaries.covers)."""
+        """No village or grid chosen: what the summary tables answer for (categories are in the
+        summaries that have a category)."""
         return not self.villages and not self.grids
 
 
-def shape(filters: Filters) -> Shape:
+def shape_of(filters: Filters) -> Shape:
+    """Which parts of a resolved filter restrict the rows."""
     return Shape(filters.village_ids is not None, filters.grid_ids is not None, bool(filters.categories))
 
 
 def bound_values(filters: Filters) -> dict:
     """The values of a resolved filter for the bound parameters above."""
-    period = filters.period
     return {"village_ids": list(filters.village_ids or ()), "grid_ids": list(filters.grid_ids or ()),
-            "categories": list(filters.categories), "start": period.start, "end": period.end,
-            "begins": period.begins, "ends": period.ends}
+            "categories": list(filters.categories)} | period_values(filters.period)
+
+
+def period_values(period: Period, prefix: str = "") -> dict:
+    """The values of bound_period(…, prefix) for `period` (a prefix names another period than the
+    filter's own, e.g. 'yoy_' for the same dates a year earlier)."""
+    return {f"{prefix}start": period.start, f"{prefix}end": period.end,
+            f"{prefix}begins": period.begins, f"{prefix}ends": period.ends}
 
 
 def bound_place(shape: Shape, village_column, grid_column=None, category_column=None) -> ColumnElement[bool]:
@@ -210,8 +198,14 @@ def bound_place(shape: Shape, village_column, grid_column=None, category_column=
     return clause
 
 
-def bound_period(column) -> ColumnElement[bool]:
-    """in_period for the filter's period, values bound."""
+def bound_period(column, prefix: str = "") -> ColumnElement[bool]:
+    """`column` falls on one of the period's days (a date between its first and last day, a time
+    in [first day 00:00, the day after the last 00:00)), values bound (period_values)."""
+    if not prefix:
+        start, end, begins, ends = START, END, BEGINS, ENDS
+    else:
+        start, end = bindparam(f"{prefix}start", type_=Date), bindparam(f"{prefix}end", type_=Date)
+        begins, ends = bindparam(f"{prefix}begins", type_=DateTime), bindparam(f"{prefix}ends", type_=DateTime)
     if column.type.python_type is dt.date:
-        return column.between(START, END)
-    return (column >= BEGINS) & (column < ENDS)
+        return column.between(start, end)
+    return (column >= begins) & (column < ends)

@@ -24,6 +24,7 @@ from collections.abc import Mapping
 import pandas as pd
 from sqlalchemy import Connection, Date, DateTime, Integer, bindparam, case, func, literal, select, union_all
 
+from . import rules
 from .filters import (
     BEGINS,
     END,
@@ -36,7 +37,7 @@ from .filters import (
     bound_place,
     bound_values,
     resolve,
-    shape,
+    shape_of,
 )
 from .models import (
     HAZARD_LEVELS,
@@ -50,13 +51,13 @@ from .models import (
     HazardVillageMonth,
     Village,
 )
-from .sql import MAX_MAP_FEATURES, count_if, day_bucket_in, frame, to_dates
+from .rules import DUE_SOON_DAYS  # noqa: F401 (kept importable from here: the 三色 rule is this module's)
+from .sql import MAX_MAP_FEATURES, count_if, day_bucket, read_frame, to_dates
 
-DUE_SOON_DAYS = 3  # 三色预警: yellow when the deadline is this close
 LIST_LIMIT = 500
 
 LEVEL_RANK = case(*((Hazard.level == level, rank) for rank, level in enumerate(HAZARD_LEVELS)), else_=9)
-IS_OPEN = Hazard.status.in_(HAZARD_OPEN_STATUSES)
+IS_OPEN = rules.hazard_open()
 
 # The hazard-specific bound values (the filter's own are in filters.py).
 REF, SOON = bindparam("ref", type_=Date), bindparam("soon", type_=Date)  # the reference day, + DUE_SOON_DAYS
@@ -79,25 +80,25 @@ def _values(filters: Filters, today: dt.date | None = None, **narrow) -> dict:
     return values
 
 
-def _place(at: Shape):
-    return bound_place(at, Hazard.village_id, Hazard.grid_id, Hazard.category)
+def _place(shape: Shape):
+    return bound_place(shape, Hazard.village_id, Hazard.grid_id, Hazard.category)
 
 
-def _per_day(at: Shape):
+def _per_day(shape: Shape):
     """The whole area's hazards found and resolved per day of the filter's period: from
     hazard_day_totals, or hazard_days when categories are chosen."""
-    if not at.categories:
+    if not shape.categories:
         totals = HazardDayTotal
         return select(totals.day, totals.found, totals.resolved).where(bound_period(totals.day)).subquery()
     return (
         select(HazardDay.day, func.sum(HazardDay.found).label("found"), func.sum(HazardDay.resolved).label("resolved"))
-        .where(bound_period(HazardDay.day) & bound_place(at, None, category_column=HazardDay.category))
+        .where(bound_period(HazardDay.day) & bound_place(shape, None, category_column=HazardDay.category))
         .group_by(HazardDay.day)
         .subquery()
     )
 
 
-def _counted(at: Shape):
+def _counted(shape: Shape):
     """The whole area's counts in the filter's period and categories, as rows of category, level,
     found, found_open and resolved: the whole months from hazard_months, the days around them
     from hazard_days."""
@@ -105,13 +106,13 @@ def _counted(at: Shape):
     around = ((days >= START) & (days < FIRST_MONTH)) | ((days >= AFTER_MONTHS) & (days <= END))
     return union_all(*(
         select(table.category, table.level, table.found, table.found_open, table.resolved)
-        .where(when & bound_place(at, None, category_column=table.category))
+        .where(when & bound_place(shape, None, category_column=table.category))
         for table, when in ((HazardMonth, (months >= FIRST_MONTH) & (months < AFTER_MONTHS)), (HazardDay, around))
     )).subquery()  # fmt: skip
 
 
 def _overdue():
-    return (Hazard.deadline < REF) & IS_OPEN  # the date first: most rows stop there
+    return rules.hazard_overdue(REF)
 
 
 def warning_colour(on: dt.date | None = None):
@@ -130,23 +131,23 @@ def kpis(conn: Connection, filters: Filters, today: dt.date) -> dict:
     """Found, resolved, open, overdue (red), due soon (yellow), and enterprises shut for
     rectification; `warning_colours(kpis)` gives the 三色 tiles without another query."""
     filters = resolve(conn, filters)
-    stmt = _kpis_statement(shape(filters))
+    stmt = _kpis_statement(shape_of(filters))
     return {k: int(v) for k, v in conn.execute(stmt, _values(filters, today)).one()._mapping.items()}
 
 
 @functools.cache
-def _kpis_statement(at: Shape):
+def _kpis_statement(shape: Shape):
     def counted(what, where):  # one figure, found through its own index
-        return select(what).select_from(Hazard).where(_place(at) & where).scalar_subquery()
+        return select(what).select_from(Hazard).where(_place(shape) & where).scalar_subquery()
 
-    if at.whole_area:
-        days = _per_day(at)
+    if shape.whole_area:
+        days = _per_day(shape)
         found = select(func.coalesce(func.sum(days.c.found), 0)).scalar_subquery()
         resolved = select(func.coalesce(func.sum(days.c.resolved), 0)).scalar_subquery()
     else:
         found = counted(func.count(), bound_period(Hazard.found_at))
         resolved = counted(func.count(), bound_period(Hazard.resolved_at))
-    colours = _colour_counts(_place(at) & (Hazard.found_at < ENDS)).subquery()
+    colours = _colour_counts(_place(shape) & (Hazard.found_at < ENDS)).subquery()
     return select(
         found.label("found"),
         resolved.label("resolved"),
@@ -183,10 +184,10 @@ def _narrowing(statuses: tuple[str, ...], levels: tuple[str, ...], responsible: 
     return {k: v for k, v in asked.items() if v}
 
 
-def _listed(at: Shape, narrowed: frozenset[str]):
+def _listed(shape: Shape, narrowed: frozenset[str]):
     """The review list's WHERE: place, found by the period's end, and the narrowing asked for
     (statuses, levels, responsible person)."""
-    where = _place(at) & (Hazard.found_at < ENDS)
+    where = _place(shape) & (Hazard.found_at < ENDS)
     if "statuses" in narrowed:
         where = where & Hazard.status.in_(STATUSES)
     if "levels" in narrowed:
@@ -210,27 +211,27 @@ def warning_counts(
     kpis() has the same figures (warning_colours)."""
     filters = resolve(conn, filters)
     narrow = _narrowing(statuses, levels, responsible)
-    stmt = _colour_statement(shape(filters), frozenset(narrow))
+    stmt = _colour_statement(shape_of(filters), frozenset(narrow))
     return warning_colours(conn.execute(stmt, _values(filters, today, **narrow)).one()._mapping)
 
 
 @functools.cache
-def _colour_statement(at: Shape, narrowed: frozenset[str]):
-    return _colour_counts(_listed(at, narrowed))
+def _colour_statement(shape: Shape, narrowed: frozenset[str]):
+    return _colour_counts(_listed(shape, narrowed))
 
 
 def responsible_people(conn: Connection, filters: Filters) -> list[str]:
     """The responsible persons (包案领导) of hazards in the filter's place found by its end, by name."""
     filters = resolve(conn, filters)
-    stmt = _responsible_statement(shape(filters))
+    stmt = _responsible_statement(shape_of(filters))
     return [name for (name,) in conn.execute(stmt, _values(filters)) if name]
 
 
 @functools.cache
-def _responsible_statement(at: Shape):
+def _responsible_statement(shape: Shape):
     return (
         select(Hazard.responsible_person)
-        .where(_place(at) & (Hazard.found_at < ENDS) & Hazard.responsible_person.is_not(None))
+        .where(_place(shape) & (Hazard.found_at < ENDS) & Hazard.responsible_person.is_not(None))
         .group_by(Hazard.responsible_person)
         .order_by(Hazard.responsible_person)
     )
@@ -254,8 +255,8 @@ def worst_first(
     filters = resolve(conn, filters)
     narrow = _narrowing(statuses, levels, responsible)
     values = _values(filters, today, **narrow) | {"wanted": limit}
-    at, narrowed = shape(filters), frozenset(narrow)
-    df = to_dates(frame(conn, _worst_first_statement(at, narrowed), values), "deadline")
+    shape, narrowed = shape_of(filters), frozenset(narrow)
+    df = to_dates(read_frame(conn, _worst_first_statement(shape, narrowed), values), "deadline")
     matching = df.pop("matching")
     ref = values["ref"]
     # A missing deadline comes back as NaT, which is a dt.date too: test for it first.
@@ -264,7 +265,7 @@ def worst_first(
 
 
 @functools.cache
-def _worst_first_statement(at: Shape, narrowed: frozenset[str]):
+def _worst_first_statement(shape: Shape, narrowed: frozenset[str]):
     # The order is found on the ids and sort keys alone, then the wanted rows are joined to their
     # details: sorting whole rows cost more than the rest of the query.
     keys = (
@@ -276,7 +277,7 @@ def _worst_first_statement(at: Shape, narrowed: frozenset[str]):
         Hazard.id,
     )
     matching = func.count().over().label("matching")  # all that match, counted before the limit
-    top = select(*keys, matching).where(_listed(at, narrowed)).order_by(*keys).limit(WANTED).subquery()
+    top = select(*keys, matching).where(_listed(shape, narrowed)).order_by(*keys).limit(WANTED).subquery()
     return (
         select(
             Hazard.id,
@@ -314,20 +315,20 @@ def counts_by(
     if not dimensions or set(dimensions) - set(BREAKDOWNS):
         raise ValueError(f"dimensions must be some of {BREAKDOWNS}, not {dimensions!r}")
     filters = resolve(conn, filters)
-    stmt = _counts_by_statement(shape(filters), tuple(dimensions))
+    stmt = _counts_by_statement(shape_of(filters), tuple(dimensions))
     found = conn.execute(stmt, _values(filters)).all()
     # Split as tuples: a mask and a copy per dimension in pandas cost more than the query.
     return {d: pd.DataFrame([row[1:] for row in found if row[0] == d], columns=[d, "found", "open"]) for d in dimensions}
 
 
 @functools.cache
-def _counts_by_statement(at: Shape, dimensions: tuple[str, ...]):
-    in_place = _place(at) & bound_period(Hazard.found_at)
+def _counts_by_statement(shape: Shape, dimensions: tuple[str, ...]):
+    in_place = _place(shape) & bound_period(Hazard.found_at)
 
     def per(dimension: str):  # dimension, key, found, open
         tag = literal(dimension).label("dimension")
         if dimension == "village":  # counted per village id, then named: no sort of joined rows by name
-            if at.whole_area and not at.categories:
+            if shape.whole_area and not shape.categories:
                 counts = _village_counts_by_month()
             else:
                 counts = (
@@ -339,8 +340,8 @@ def _counts_by_statement(at: Shape, dimensions: tuple[str, ...]):
             return select(tag, Village.name.label("key"), counts.c.found, counts.c.open).join(
                 Village, Village.id == counts.c.village_id
             )
-        if at.whole_area:
-            counted = _counted(at)
+        if shape.whole_area:
+            counted = _counted(shape)
             key, found = counted.c[dimension], func.sum(counted.c.found)
             return (
                 select(tag, key.label("key"), found.label("found"), func.sum(counted.c.found_open).label("open"))
@@ -390,15 +391,15 @@ def _month_values(period: Period) -> dict:
 def new_vs_resolved(conn: Connection, filters: Filters, unit: str = "week") -> pd.DataFrame:
     """Hazards found and resolved per bucket: bucket, found, resolved."""
     filters = resolve(conn, filters)
-    stmt = _new_vs_resolved_statement(conn.dialect.name, shape(filters), unit)
-    return to_dates(frame(conn, stmt, _values(filters)), "bucket")
+    stmt = _new_vs_resolved_statement(conn.dialect.name, shape_of(filters), unit)
+    return to_dates(read_frame(conn, stmt, _values(filters)), "bucket")
 
 
 @functools.cache
-def _new_vs_resolved_statement(dialect: str, at: Shape, unit: str):
-    if at.whole_area:  # per day first: the bucket is then worked out once a day, not once a row
-        per_day = _per_day(at)
-        bucket = day_bucket_in(dialect, per_day.c.day, unit).label("bucket")
+def _new_vs_resolved_statement(dialect: str, shape: Shape, unit: str):
+    if shape.whole_area:  # per day first: the bucket is then worked out once a day, not once a row
+        per_day = _per_day(shape)
+        bucket = day_bucket(dialect, per_day.c.day, unit).label("bucket")
         found, resolved = func.sum(per_day.c.found), func.sum(per_day.c.resolved)
         return (
             select(bucket, found.label("found"), resolved.label("resolved"))
@@ -408,11 +409,11 @@ def _new_vs_resolved_statement(dialect: str, at: Shape, unit: str):
         )
     # One row per event (found or resolved in the period), then counted per bucket.
     events = union_all(
-        select(day_bucket_in(dialect, Hazard.found_at, unit).label("bucket"), literal(1).label("found"),
+        select(day_bucket(dialect, Hazard.found_at, unit).label("bucket"), literal(1).label("found"),
                literal(0).label("resolved"))
-        .where(_place(at) & bound_period(Hazard.found_at)),
-        select(day_bucket_in(dialect, Hazard.resolved_at, unit), literal(0), literal(1))
-        .where(_place(at) & bound_period(Hazard.resolved_at)),
+        .where(_place(shape) & bound_period(Hazard.found_at)),
+        select(day_bucket(dialect, Hazard.resolved_at, unit), literal(0), literal(1))
+        .where(_place(shape) & bound_period(Hazard.resolved_at)),
     ).subquery()
     return (
         select(events.c.bucket, func.sum(events.c.found).label("found"), func.sum(events.c.resolved).label("resolved"))
@@ -424,16 +425,16 @@ def _new_vs_resolved_statement(dialect: str, at: Shape, unit: str):
 def by_village(conn: Connection, filters: Filters) -> pd.DataFrame:
     """Open hazards per village: village, value."""
     filters = resolve(conn, filters)
-    return frame(conn, _by_village_statement(shape(filters)), _values(filters))
+    return read_frame(conn, _by_village_statement(shape_of(filters)), _values(filters))
 
 
 @functools.cache
-def _by_village_statement(at: Shape):
+def _by_village_statement(shape: Shape):
     return (
         select(Village.name.label("village"), func.count().label("value"))
         .select_from(Hazard)
         .join(Village, Village.id == Hazard.village_id)
-        .where(_place(at) & IS_OPEN & (Hazard.found_at < ENDS))
+        .where(_place(shape) & IS_OPEN & (Hazard.found_at < ENDS))
         .group_by(Village.name)
     )
 
@@ -450,13 +451,13 @@ def map_points(conn: Connection, filters: Filters, today: dt.date, closed: bool 
     period; worst first (open first, then by level, deadline and id), at most MAX_MAP_FEATURES:
     id, title, level, status, is_open, lat, lon."""
     filters = resolve(conn, filters)
-    df = frame(conn, _map_statement(shape(filters), closed), _values(filters, today) | {"wanted": MAX_MAP_FEATURES})
+    df = read_frame(conn, _map_statement(shape_of(filters), closed), _values(filters, today) | {"wanted": MAX_MAP_FEATURES})
     df["is_open"] = df["is_open"].astype(bool)
     return df
 
 
 @functools.cache
-def _map_statement(at: Shape, closed: bool):
+def _map_statement(shape: Shape, closed: bool):
     is_open = IS_OPEN & (Hazard.found_at < ENDS)
     if closed:  # the open ones first, then the others found in the period
         shown, flag = is_open | bound_period(Hazard.found_at), case((is_open, True), else_=False)
@@ -465,7 +466,7 @@ def _map_statement(at: Shape, closed: bool):
         shown, flag, order = is_open, literal(True), ()
     return (
         select(Hazard.id, Hazard.title, Hazard.level, Hazard.status, flag.label("is_open"), Hazard.lat, Hazard.lon)
-        .where(_place(at) & Hazard.lat.is_not(None) & shown)
+        .where(_place(shape) & Hazard.lat.is_not(None) & shown)
         .order_by(*order, LEVEL_RANK, Hazard.deadline, Hazard.id)
         .limit(WANTED)
     )
@@ -485,4 +486,4 @@ def history(conn: Connection, hazard_id: int) -> pd.DataFrame:
         .where(HazardHistory.hazard_id == hazard_id)
         .order_by(HazardHistory.at, HazardHistory.id)
     )
-    return frame(conn, stmt)
+    return read_frame(conn, stmt)

@@ -1,12 +1,12 @@
 """Small SQL helpers shared by the query modules: running a statement into a DataFrame,
-conditional counts, and the few expressions SQLite and PostgreSQL spell differently."""
+conditional counts, rates, and the few expressions SQLite and PostgreSQL spell differently."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import pandas as pd
-from sqlalchemy import Connection, Integer, Select, case, cast, func
+from sqlalchemy import Connection, Date, Integer, Select, case, cast, func
 
 # At most this many shapes or markers are sent to a browser map; beyond it, points are
 # aggregated into cells in SQL.
@@ -20,7 +20,7 @@ def using_index(stmt: Select, table, index: str) -> Select:
     return stmt.with_hint(table, f"INDEXED BY {index}", dialect_name="sqlite")
 
 
-def frame(conn: Connection, stmt: Select, values: dict | None = None) -> pd.DataFrame:
+def read_frame(conn: Connection, stmt: Select, values: dict | None = None) -> pd.DataFrame:
     """Run `stmt` (with bound `values`) and return its rows as a DataFrame (columns named by the statement)."""
     result = conn.execute(stmt, values)
     # All rows in one fetch, as plain tuples: given SQLAlchemy Rows, pandas probes each one as
@@ -43,13 +43,24 @@ def change(current: int, earlier: int) -> float | None:
     return (current - earlier) / earlier if earlier else None
 
 
-def day_bucket(conn: Connection, column, unit: str):
+# ---------------------------------------------------------------- what the engines spell differently
+# Each takes the dialect's name (conn.dialect.name), so that a statement can be built once and kept.
+
+
+def day_of(dialect: str, column):
+    """The local day of a stored time, as a date."""
+    return func.date(column, type_=Date) if dialect == "sqlite" else cast(column, Date)
+
+
+def month_of(dialect: str, column):
+    """The first day of the month of a stored time or date, as a date."""
+    if dialect == "sqlite":
+        return func.date(column, "start of month", type_=Date)
+    return cast(func.date_trunc("month", column), Date)
+
+
+def day_bucket(dialect: str, column, unit: str):
     """The first day of the day/week/month that `column` falls in, as a date (Monday weeks)."""
-    return day_bucket_in(conn.dialect.name, column, unit)
-
-
-def day_bucket_in(dialect: str, column, unit: str):
-    """day_bucket for the dialect named (for a statement built once and kept)."""
     if unit not in ("day", "week", "month"):
         raise ValueError(f"unknown bucket unit {unit!r}")
     if dialect == "sqlite":
@@ -59,17 +70,28 @@ def day_bucket_in(dialect: str, column, unit: str):
     return func.date(func.date_trunc(unit, column))
 
 
-def hour_of(conn: Connection, column):
-    if conn.dialect.name == "sqlite":
+def hour_of(dialect: str, column):
+    """The hour of a stored time, 0-23."""
+    if dialect == "sqlite":
         return cast(func.strftime("%H", column), Integer)
     return cast(func.extract("hour", column), Integer)
 
 
-def weekday_of(conn: Connection, column):
+def weekday_of(dialect: str, column):
     """0 = Monday … 6 = Sunday on both engines."""
-    if conn.dialect.name == "sqlite":
+    if dialect == "sqlite":
         return (cast(func.strftime("%w", column), Integer) + 6) % 7
     return cast(func.extract("isodow", column), Integer) - 1
+
+
+# Map cells: 1/CELLS_PER_DEGREE of a degree (about 550 m north-south); alert_cells groups by them.
+CELLS_PER_DEGREE = 200
+
+
+def cell_of(column):
+    """The map cell of a latitude or longitude (SQLite truncates the product, PostgreSQL rounds
+    it: each engine agrees with itself, which is all the summary needs)."""
+    return cast(column * CELLS_PER_DEGREE, Integer)
 
 
 def to_dates(df: pd.DataFrame, *columns: str) -> pd.DataFrame:
@@ -78,11 +100,12 @@ def to_dates(df: pd.DataFrame, *columns: str) -> pd.DataFrame:
     reads, pd.to_datetime costs more than the query."""
     for column in columns:
         if column in df.columns:
-            df[column] = pd.Series([_as_date(v) for v in df[column]], index=df.index, dtype=object)
+            df[column] = pd.Series([as_date(v) for v in df[column]], index=df.index, dtype=object)
     return df
 
 
-def _as_date(value) -> dt.date:
+def as_date(value) -> dt.date:
+    """A date from what an engine returns for a date or time (SQLite: text); NaT for nothing."""
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):

@@ -20,11 +20,9 @@ from contextlib import contextmanager
 
 from sqlalchemy import (
     Connection,
-    Date,
     Float,
     Integer,
     case,
-    cast,
     delete,
     func,
     insert,
@@ -34,9 +32,8 @@ from sqlalchemy import (
     union_all,
 )
 
-from .filters import shape
+from . import rules
 from .models import (
-    HAZARD_OPEN_STATUSES,
     SUMMARY_TABLES,
     Alert,
     AlertCell,
@@ -59,53 +56,11 @@ from .models import (
     StayOpenVillage,
     SummaryPause,
 )
+from .sql import cell_of, count_if, day_of, hour_of, month_of
 
-CELLS_PER_DEGREE = 200  # = alerts.CELLS_PER_DEGREE (alerts imports it from here)
-TELECOM_FRAUD = "电信网络诈骗"
-UNKNOWN_PROVINCE = "未知"
 COPIED = ("capacity",)  # summary columns that copy a record's value instead of counting
 # Records a summary statement reads while it rebuilds: PostgreSQL writers wait meanwhile.
 SUMMARISED = ("hazards", "alerts", "grid_events", "population_stays", "houses")
-
-
-def day_of(conn: Connection, column):
-    """The local day of a stored time, as a date."""
-    if conn.dialect.name == "sqlite":
-        return func.date(column, type_=Date)
-    return cast(column, Date)
-
-
-def month_of(conn: Connection, column):
-    """The first day of the month of a stored time or date, as a date."""
-    if conn.dialect.name == "sqlite":
-        return func.date(column, "start of month", type_=Date)
-    return cast(func.date_trunc("month", column), Date)
-
-
-def hour_of(conn: Connection, column):
-    if conn.dialect.name == "sqlite":
-        return cast(func.strftime("%H", column), Integer)
-    return cast(func.extract("hour", column), Integer)
-
-
-def cell_of(column):
-    """The map cell of a latitude or longitude: the same expression alerts.hotspots groups by
-    (SQLite truncates the product, PostgreSQL rounds it: each engine agrees with itself)."""
-    return cast(column * CELLS_PER_DEGREE, Integer)
-
-
-def n_if(condition):
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-
-def covers(filters) -> bool:
-    """Whether the summaries can answer for these (resolved) filters: the whole area, no
-    village or grid chosen. Categories are in the summaries that have a category."""
-    return shape(filters).whole_area
-
-
-def is_open_stay():
-    return PopulationStay.left_at.is_(None)
 
 
 # ---------------------------------------------------------------- what each summary holds
@@ -115,12 +70,12 @@ def _hazard_counts(conn: Connection, period_of):
     """Hazards found (and of those, open now) and resolved per day or month (`period_of`),
     category and level."""
     zero, one = literal(0, Integer), literal(1, Integer)
-    still_open = case((Hazard.status.in_(HAZARD_OPEN_STATUSES), 1), else_=0)
+    still_open = case((rules.hazard_open(), 1), else_=0)
     found = select(
-        period_of(conn, Hazard.found_at).label("period"), Hazard.category, Hazard.level, one.label("found"),
+        period_of(conn.dialect.name, Hazard.found_at).label("period"), Hazard.category, Hazard.level, one.label("found"),
         still_open.label("found_open"), zero.label("resolved"),
     )
-    resolved = select(period_of(conn, Hazard.resolved_at), Hazard.category, Hazard.level, zero, zero, one).where(
+    resolved = select(period_of(conn.dialect.name, Hazard.resolved_at), Hazard.category, Hazard.level, zero, zero, one).where(
         Hazard.resolved_at.is_not(None)
     )
     rows = union_all(found, resolved).subquery()
@@ -139,35 +94,34 @@ def _hazard_months(conn: Connection):
 
 def _hazard_day_totals(conn: Connection):
     zero, one = literal(0, Integer), literal(1, Integer)
-    found = select(day_of(conn, Hazard.found_at).label("day"), one.label("found"), zero.label("resolved"))
-    resolved = select(day_of(conn, Hazard.resolved_at), zero, one).where(Hazard.resolved_at.is_not(None))
+    found = select(day_of(conn.dialect.name, Hazard.found_at).label("day"), one.label("found"), zero.label("resolved"))
+    resolved = select(day_of(conn.dialect.name, Hazard.resolved_at), zero, one).where(Hazard.resolved_at.is_not(None))
     rows = union_all(found, resolved).subquery()
     return select(rows.c.day, func.sum(rows.c.found), func.sum(rows.c.resolved)).group_by(rows.c.day)
 
 
 def _hazard_village_months(conn: Connection):
-    month = month_of(conn, Hazard.found_at)
-    return select(month, Hazard.village_id, func.count(), n_if(Hazard.status.in_(HAZARD_OPEN_STATUSES))).group_by(
+    month = month_of(conn.dialect.name, Hazard.found_at)
+    return select(month, Hazard.village_id, func.count(), count_if(rules.hazard_open())).group_by(
         month, Hazard.village_id
     )
 
 
 def _alert_days(conn: Connection):
-    day = day_of(conn, Alert.received_at)
+    day = day_of(conn.dialect.name, Alert.received_at)
     return select(
-        day, Alert.category, func.count(), n_if(Alert.effective.is_(True)), n_if(Alert.became_case.is_(True)),
-        n_if(Alert.civil_to_criminal.is_(True)), n_if(Alert.major_accident.is_(True)),
-        n_if((Alert.category == TELECOM_FRAUD) & Alert.became_case.is_(True)),
+        day, Alert.category, func.count(), count_if(rules.alert_effective()), count_if(rules.alert_case()),
+        *(count_if(condition) for condition in rules.ZERO_COUNTERS.values()),
     ).group_by(day, Alert.category)  # fmt: skip
 
 
 def _alert_hours(conn: Connection):
-    day, hour = day_of(conn, Alert.received_at), hour_of(conn, Alert.received_at)
+    day, hour = day_of(conn.dialect.name, Alert.received_at), hour_of(conn.dialect.name, Alert.received_at)
     return select(day, hour, func.count()).group_by(day, hour)
 
 
 def _alert_cells(conn: Connection):
-    month, lat, lon = month_of(conn, Alert.received_at), cell_of(Alert.lat), cell_of(Alert.lon)
+    month, lat, lon = month_of(conn.dialect.name, Alert.received_at), cell_of(Alert.lat), cell_of(Alert.lon)
     return (
         select(month, lat, lon, func.count(), func.sum(Alert.lat), func.sum(Alert.lon))
         .where(Alert.lat.is_not(None) & Alert.lon.is_not(None))
@@ -175,21 +129,10 @@ def _alert_cells(conn: Connection):
     )
 
 
-def event_closed():
-    return GridEvent.closed_at.is_not(None)
-
-
-def event_on_time():
-    return event_closed() & (GridEvent.due_at.is_(None) | (GridEvent.closed_at <= GridEvent.due_at))
-
-
-def event_dispatched():
-    return GridEvent.dispatched_at.is_not(None)
-
-
 def _event_days(conn: Connection):
-    day = day_of(conn, GridEvent.reported_at)
-    counts = (func.count(), n_if(event_closed()), n_if(event_on_time()), n_if(event_dispatched()))
+    day = day_of(conn.dialect.name, GridEvent.reported_at)
+    counts = (func.count(), *(count_if(rule()) for rule in (rules.event_closed, rules.event_on_time,
+                                                           rules.event_dispatched)))
     return select(day, GridEvent.category, *counts).group_by(day, GridEvent.category)
 
 
@@ -202,32 +145,28 @@ def _stay_days(conn: Connection):
     return select(moves.c.day, func.sum(moves.c.arrivals), func.sum(moves.c.departures)).group_by(moves.c.day)
 
 
-def stay_province():
-    return func.coalesce(PopulationStay.origin_province, UNKNOWN_PROVINCE)
-
-
 def _open_villages(conn: Connection):
     village = PopulationStay.village_id
-    return select(village, func.count()).where(is_open_stay()).group_by(village)
+    return select(village, func.count()).where(rules.stay_open()).group_by(village)
 
 
 def _open_provinces(conn: Connection):
-    province = stay_province()  # one expression: PostgreSQL groups by it only with the same parameter
-    return select(province, func.count()).where(is_open_stay()).group_by(province)
+    province = rules.stay_province()  # one expression: PostgreSQL groups by it only with the same parameter
+    return select(province, func.count()).where(rules.stay_open()).group_by(province)
 
 
 def _open_ages(conn: Connection):
     return (
         select(PopulationStay.gender, PopulationStay.birth_date, func.count())
-        .where(is_open_stay())
+        .where(rules.stay_open())
         .group_by(PopulationStay.gender, PopulationStay.birth_date)
     )
 
 
 def _open_employers(conn: Connection):
     return (
-        select(PopulationStay.employer, func.count(), n_if(PopulationStay.employer_left_at.is_not(None)))
-        .where(is_open_stay() & PopulationStay.employer.is_not(None))
+        select(PopulationStay.employer, func.count(), count_if(PopulationStay.employer_left_at.is_not(None)))
+        .where(rules.stay_open() & PopulationStay.employer.is_not(None))
         .group_by(PopulationStay.employer)
     )
 
@@ -236,7 +175,7 @@ def _open_houses(conn: Connection):
     return (
         select(PopulationStay.house_id, func.count(), func.max(House.capacity))
         .join(House, House.id == PopulationStay.house_id)
-        .where(is_open_stay())
+        .where(rules.stay_open())
         .group_by(PopulationStay.house_id)
     )
 

@@ -16,11 +16,21 @@ from collections.abc import Callable
 
 import pandas as pd
 import pytest
-from sqlalchemy import Connection, Engine, delete, select, text, update
+from sqlalchemy import Connection, Engine, delete, func, select, text, update
 
-from data_access import accounts, alerts, areas, demo, events, hazards, population, review, summaries
+from data_access import accounts, alerts, areas, demo, events, hazards, population, review, rules, summaries
 from data_access.filters import Filters, Period
-from data_access.models import Alert, AlertDay, GridEvent, Hazard, House, PopulationStay, StayOpenVillage
+from data_access.models import (
+    Alert,
+    AlertDay,
+    EventDay,
+    GridEvent,
+    Hazard,
+    House,
+    PopulationStay,
+    StayOpenProvince,
+    StayOpenVillage,
+)
 
 from . import factories as f
 from .test_import_support import base_row, load_sample_villages, run
@@ -226,6 +236,28 @@ def test_triggers_keep_the_summaries_through_inserts_updates_and_deletes(engine,
         conn.execute(moved.values(found_at=T(2026, 4, 30, 23)))
         conn.execute(delete(Hazard).where(Hazard.found_at < T(2026, 1, 1)))
     assert mismatches(engine, AS_OF) == []
+
+
+def test_the_triggers_count_by_the_rules_at_their_edges(engine):
+    """The triggers' SQL (a frozen copy in migration 0003) agrees with data_access.rules where a
+    rule has an edge: closed exactly at the due time, no due time, closed a minute late; fraud
+    with and without a case, a case of another category; a stay with no province."""
+    due = T(2026, 3, 10, 17)
+    with engine.begin() as conn:
+        ni = f.village(conn, "倪宅村")
+        for closed_at, due_at in ((due, due), (T(2026, 3, 9), None), (due + dt.timedelta(minutes=1), due),
+                                  (None, due)):
+            f.event(conn, ni, T(2026, 3, 1, 9), closed_at=closed_at, due_at=due_at)
+        for category, case in (("电信网络诈骗", True), ("电信网络诈骗", False), ("刑事", True)):
+            f.alert(conn, ni, T(2026, 3, 2, 9), category=category, became_case=case)
+        f.stay(conn, ni, D(2026, 3, 3), origin_province=None)
+    with engine.connect() as conn:
+        assert summaries.differences(conn) == {}
+        day = conn.execute(select(EventDay.new, EventDay.closed, EventDay.on_time)).one()
+        assert tuple(day) == (4, 3, 2), "on time: exactly at the due time, and with no due time"
+        fraud = conn.execute(select(func.sum(AlertDay.telecom_fraud), func.sum(AlertDay.cases))).one()
+        assert tuple(fraud) == (1, 2)
+        assert conn.execute(select(StayOpenProvince.province)).scalars().all() == [rules.UNKNOWN_PROVINCE]
 
 
 def test_review_actions_keep_the_hazard_summary(engine):

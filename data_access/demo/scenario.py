@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from sqlalchemy import Table, select
 
+from ..filters import minus_years
 from ..models import Grid, Village
 from .geo import polygon_json
 from .geography import Places
@@ -21,14 +22,6 @@ YEARS_OF_RECORDS = 3
 SOURCE_ID_DIGITS = 8
 # Source ids of demo records start with this, so they never meet an upstream system's ids.
 SOURCE_PREFIX = "DEMO-"
-
-
-def minus_years(day: dt.date, years: int) -> dt.date:
-    """The same date `years` earlier; 29 February becomes 28 February."""
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:
-        return day.replace(year=day.year - years, day=28)
 
 
 def day64(day: dt.date) -> np.datetime64:

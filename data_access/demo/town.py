@@ -14,10 +14,11 @@ import datetime as dt
 
 import numpy as np
 
+from ..filters import minus_years
 from ..models import Alert, GridEvent, Hazard, HazardHistory, House, PopulationStay, Terminal
 from . import geography, records
 from .load import BulkWriter
-from .scenario import RecordWriter, Span, concat, day64, days_between, minus_years, sort_by, write_places
+from .scenario import RecordWriter, Span, concat, day64, days_between, sort_by, write_places
 
 DAYS_PER_YEAR = 365
 
