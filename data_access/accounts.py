@@ -43,7 +43,7 @@ from functools import cache
 
 import bcrypt
 import pandas as pd
-from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, case, delete, insert, null, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from . import settings
@@ -68,10 +68,10 @@ DEMO_PASSWORDS = {
     "viewer": "viewer-demo", "staff": "staff-demo", "leader": "leader-demo", "admin": "admin-demo",
 }
 
+# A disabled account is answered as a wrong password: the answer never confirms a password.
 SIGN_IN_MESSAGES = {
     "wrong": "用户名或密码错误。",
     "locked": "登录失败次数过多，请于 {retry_at:%H:%M:%S} 后再试。",
-    "disabled": "该账号已停用，请联系管理员。",
 }
 
 
@@ -94,7 +94,7 @@ class Account:
 
 @dataclass(frozen=True)
 class SignInResult:
-    """The outcome of sign_in: `account` when it succeeded, else `reason` (wrong | locked | disabled)."""
+    """The outcome of sign_in: `account` when it succeeded, else `reason` (wrong | locked)."""
 
     account: Account | None = None
     reason: str | None = None
@@ -186,59 +186,76 @@ def lockout_delay(failed_count: int) -> dt.timedelta:
     return min(FIRST_LOCKOUT * 2**doublings, MAX_LOCKOUT)
 
 
+@dataclass(frozen=True)
+class _Attempt:
+    """One sign-in attempt, counted before the password is checked: the account (None for a name
+    that is no account), the failures counted so far with this one, or the lock that refused it."""
+
+    user: object | None = None
+    count: int = 0
+    locked_until: dt.datetime | None = None
+
+
 def sign_in(engine: Engine, name: str, password: str, *, now: dt.datetime | None = None) -> SignInResult:
     """Check a name and password, counting failures in the database; see the module doc.
 
-    Takes the engine rather than a connection, unlike the other actions: the failure count
-    must be committed even though the sign-in fails, and the slow bcrypt check must not
-    hold a write transaction open. While locked, the password is not even checked.
+    The attempt is counted as a failure, atomically, before the password is checked (one UPDATE
+    … RETURNING that also sets the lock-out when the count reaches it), and a good password
+    clears it again. So guesses sent at the same moment are counted one after another, and once
+    one of them reaches the lock-out the others are refused unchecked: at most the FREE_FAILURES
+    left are ever checked. Takes the engine rather than a connection, unlike the other actions:
+    the count must be committed even though the sign-in fails, and the slow bcrypt check must
+    not hold a write transaction open. A disabled account fails as a wrong password does.
     """
     now = now or local_now()
     name = (name or "").strip()[: User.__table__.c.name.type.length]
     if not name or not password:
         return SignInResult(reason="wrong")
-    with engine.connect() as conn:
-        user = conn.execute(
-            select(User.id, User.name, User.role, User.active, User.is_demo, User.password_hash,
-                   User.locked_until)
-            .where(User.name == name)
-        ).first()
-        unknown = None if user else conn.execute(
-            select(SignInFailure.locked_until).where(SignInFailure.name == name)
-        ).first()
-    locked_until = user.locked_until if user else (unknown.locked_until if unknown else None)
-    if locked_until is not None and now < locked_until:
-        return SignInResult(reason="locked", retry_at=locked_until)
-
-    good = verify_password(password, user.password_hash if user else _dummy_hash(BCRYPT_ROUNDS))
-
     with engine.begin() as conn:
-        if user is not None and good:
-            if not user.active:
-                return SignInResult(reason="disabled")
+        attempt = _count_attempt(conn, name, now)
+    if attempt.locked_until is not None:
+        return SignInResult(reason="locked", retry_at=attempt.locked_until)
+
+    user = attempt.user
+    good = verify_password(password, user.password_hash if user else _dummy_hash(BCRYPT_ROUNDS))
+    if good and user.active:
+        with engine.begin() as conn:
             conn.execute(
                 update(User).where(User.id == user.id)
                 .values(failed_count=0, locked_until=None, last_login_at=now)
             )
-            return SignInResult(account=Account(user.name, user.role, user.is_demo))
-        count = _count_failure(conn, user.id if user else None, name, now)
-    delay = lockout_delay(count)
+        return SignInResult(account=Account(user.name, user.role, user.is_demo))
+    delay = lockout_delay(attempt.count)
     if delay:
         return SignInResult(reason="locked", retry_at=now + delay)
     return SignInResult(reason="wrong")
 
 
-def _count_failure(conn: Connection, user_id: int | None, name: str, now: dt.datetime) -> int:
-    """Add one failure (atomically, so concurrent guesses all count) and set the lock-out; the new count."""
-    if user_id is not None:
-        count = conn.execute(
-            update(User).where(User.id == user_id).values(failed_count=User.failed_count + 1)
-            .returning(User.failed_count)
-        ).scalar_one()
-        delay = lockout_delay(count)
-        if delay:
-            conn.execute(update(User).where(User.id == user_id).values(locked_until=now + delay))
-        return count
+def _lock_after(count, now: dt.datetime):
+    """SQL for the lock-out that `count` failures in a row (an expression) earn from `now`:
+    NULL below FREE_FAILURES, then lockout_delay's doubling steps up to MAX_LOCKOUT."""
+    steps = []
+    n = FREE_FAILURES
+    while lockout_delay(n) < MAX_LOCKOUT:
+        steps.append((count == n, now + lockout_delay(n)))
+        n += 1
+    return case(*steps, (count >= n, now + MAX_LOCKOUT), else_=null())
+
+
+def _count_attempt(conn: Connection, name: str, now: dt.datetime) -> _Attempt:
+    """Count an attempt at `name` as a failure, unless sign-in to it is locked now."""
+    unlocked = User.locked_until.is_(None) | (User.locked_until <= now)
+    user = conn.execute(
+        update(User).where((User.name == name) & unlocked)
+        .values(failed_count=User.failed_count + 1, locked_until=_lock_after(User.failed_count + 1, now))
+        .returning(User.id, User.name, User.role, User.active, User.is_demo, User.password_hash, User.failed_count)
+    ).first()
+    if user is not None:
+        return _Attempt(user=user, count=user.failed_count)
+    locked = conn.execute(select(User.locked_until).where(User.name == name)).scalar()
+    if locked is not None:
+        return _Attempt(locked_until=locked)
+    # A name that is no account is throttled the same way, so that the two cannot be told apart.
     conn.execute(
         delete(SignInFailure).where(
             (SignInFailure.last_failed_at < now - FORGET_UNKNOWN_NAME_AFTER)
@@ -247,15 +264,17 @@ def _count_failure(conn: Connection, user_id: int | None, name: str, now: dt.dat
     )
     dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     stmt = dialect_insert(SignInFailure).values(name=name, failed_count=1, last_failed_at=now)
+    count = SignInFailure.failed_count + 1
     stmt = stmt.on_conflict_do_update(
         index_elements=[SignInFailure.name],
-        set_={"failed_count": SignInFailure.failed_count + 1, "last_failed_at": now},
+        set_={"failed_count": count, "last_failed_at": now, "locked_until": _lock_after(count, now)},
+        where=SignInFailure.locked_until.is_(None) | (SignInFailure.locked_until <= now),
     ).returning(SignInFailure.failed_count)
-    count = conn.execute(stmt).scalar_one()
-    delay = lockout_delay(count)
-    if delay:
-        conn.execute(update(SignInFailure).where(SignInFailure.name == name).values(locked_until=now + delay))
-    return count
+    counted = conn.execute(stmt).scalar()
+    if counted is None:  # the conflict's WHERE refused it: locked
+        return _Attempt(locked_until=conn.execute(
+            select(SignInFailure.locked_until).where(SignInFailure.name == name)).scalar_one())
+    return _Attempt(count=counted)
 
 
 # ---------------------------------------------------------------- managing accounts

@@ -154,10 +154,8 @@ def _kpis_statement(shape: Shape):
         colours.c.open,
         colours.c.overdue,
         colours.c.due_soon,
-        counted(
-            func.count(func.distinct(Hazard.enterprise)),
-            bound_period(Hazard.found_at) & Hazard.enterprise_shut.is_(True),
-        ).label("enterprises_shut"),
+        counted(rules.enterprises_counted(), bound_period(Hazard.found_at) & Hazard.enterprise_shut.is_(True))
+        .label("enterprises_shut"),
     ).select_from(colours)
 
 
@@ -290,6 +288,7 @@ def _worst_first_statement(shape: Shape, narrowed: frozenset[str]):
             Grid.name.label("grid"),
             Hazard.found_at,
             Hazard.deadline,
+            Hazard.address,
             Hazard.responsible_unit,
             Hazard.responsible_person,
             Hazard.enterprise,

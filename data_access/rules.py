@@ -72,6 +72,13 @@ def hazard_overdue(reference_day) -> ColumnElement[bool]:
     return (Hazard.deadline < reference_day) & hazard_open()
 
 
+def enterprises_counted():
+    """How many enterprises the hazards in a group name (关停整改 counts them): distinct names
+    where given, and each hazard with no enterprise named as one more (an upstream file that has
+    no 涉及企业 column still records each shut-down)."""
+    return func.count(func.distinct(Hazard.enterprise)) + func.count() - func.count(Hazard.enterprise)
+
+
 # ---------------------------------------------------------------- floating population
 
 VERIFY_WITHIN_DAYS = 30  # a stay should be verified within this many days of arrival

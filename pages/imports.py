@@ -29,7 +29,8 @@ if upload is None:
     st.stop()
 
 content = upload.getvalue()
-preview, checked = data.write(lambda engine: importing.preview(content, kind, engine=engine, **options))
+preview, checked = data.write(lambda engine: importing.preview(content, kind, engine=engine, **options),
+                              changes=())
 if checked.file_error:
     st.error(t("import_file_error", reason=checked.file_error), icon="⛔")
     st.stop()

@@ -7,6 +7,10 @@ import io
 import os
 import subprocess
 import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from unittest import mock
 
 import pytest
 from sqlalchemy import func, select
@@ -119,6 +123,38 @@ def test_repeated_failures_lock_the_account_until_the_delay_passes(engine):
     assert (row.failed_count, row.locked_until, row.last_login_at) == (0, None, t7)
 
 
+@pytest.mark.parametrize("who", ["lead", "nobody"])
+def test_guesses_sent_at_once_are_counted_before_any_is_checked(engine, who):
+    """Twelve guesses in parallel, the right password among them, one failure short of the
+    lock-out: one guess is checked and locks it; the others are refused unchecked."""
+    add_user(engine, "lead", "leader", "leader-pass")
+    for _ in range(accounts.FREE_FAILURES - 1):
+        accounts.sign_in(engine, who, "guess", now=T0)
+    passwords = ["guess"] * 11 + ["leader-pass"]
+    checked = []
+    real_verify = accounts.verify_password
+
+    def verify(password, password_hash):
+        checked.append(password)
+        time.sleep(0.05)  # as slow as bcrypt at its real cost: the guesses overlap
+        return real_verify(password, password_hash)
+
+    barrier = threading.Barrier(len(passwords))
+
+    def guess(password):
+        barrier.wait()
+        return accounts.sign_in(engine, who, password, now=T0 + dt.timedelta(seconds=1))
+
+    with mock.patch.object(accounts, "verify_password", verify), ThreadPoolExecutor(len(passwords)) as pool:
+        results = list(pool.map(guess, passwords))
+    assert len(checked) == 1, f"only the guess that reached the lock-out is checked, not {len(checked)}"
+    signed_in = [r for r in results if r.ok]
+    assert len(signed_in) == (1 if checked == ["leader-pass"] and who == "lead" else 0)
+    assert [r.reason for r in results if not r.ok] == ["locked"] * (len(passwords) - len(signed_in))
+    if who == "lead":  # counted once: cleared by the right password, or at the lock-out's count
+        assert user_row(engine, "lead").failed_count == (0 if signed_in else accounts.FREE_FAILURES)
+
+
 def test_names_that_are_no_account_are_throttled_alike(engine):
     add_user(engine, "lead", "leader")
     results = [accounts.sign_in(engine, "nobody", "guess", now=T0) for _ in range(accounts.FREE_FAILURES)]
@@ -144,9 +180,9 @@ def test_disabled_accounts_cannot_sign_in_or_act(engine):
     add_user(engine, "lead", "leader", "leader-pass")
     with engine.begin() as conn:
         accounts.set_active(conn, "lead", False, by="test")
-    assert accounts.sign_in(engine, "lead", "leader-pass", now=T0).reason == "disabled"
-    # No hint without the password.
-    assert accounts.sign_in(engine, "lead", "wrong-pass", now=T0).reason == "wrong"
+    # The right password gets the wrong password's answer: it never confirms a password.
+    right, wrong = (accounts.sign_in(engine, "lead", pw, now=T0) for pw in ("leader-pass", "wrong-pass"))
+    assert (right.reason, right.message) == (wrong.reason, wrong.message) == ("wrong", "用户名或密码错误。")
     with engine.connect() as conn, pytest.raises(PermissionDenied):
         accounts.require_role(conn, "lead", "viewer")
     with engine.begin() as conn:
@@ -380,7 +416,7 @@ def test_user_add_list_disable_enable_passwd_role(engine, url, capsys):
     assert "倪宅片长" in out and "leader" in out and "active" in out and "$2b$" not in out
 
     assert user_command("disable", "倪宅片长") == EXIT_OK
-    assert accounts.sign_in(engine, "倪宅片长", "leader-pass", now=T0).reason == "disabled"
+    assert accounts.sign_in(engine, "倪宅片长", "leader-pass", now=T0).reason == "wrong"
     user_command("list")
     assert "disabled" in capsys.readouterr().out
     assert user_command("disable", "ghost") == EXIT_BAD_INPUT

@@ -255,3 +255,13 @@ def test_briefing_without_items_or_figures(engine):
     page = reports.briefing_html(b)
     assert "无逾期或重大隐患" in page and "—" in page
     assert _pdf_pages(reports.briefing_pdf(b)) == 1
+
+
+def test_the_list_export_fills_the_address_column(engine):
+    with engine.begin() as conn:
+        accounts.create_user(conn, "staff", "s3cret-pass", "staff", by="test")
+        ni = f.village(conn, "倪宅村")
+        f.hazard(conn, ni, T(2026, 11, 2, 9), address="花街镇倪宅村前街 12 号")
+    sheet = load_workbook(io.BytesIO(xlsx(engine))).worksheets[0]
+    column = [cell.value for cell in sheet[1]].index("地址") + 1
+    assert sheet.cell(row=2, column=column).value == "花街镇倪宅村前街 12 号"

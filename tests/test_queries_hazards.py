@@ -173,3 +173,16 @@ def test_the_map_draws_closed_hazards_only_when_asked_and_open_ones_first(conn, 
 def test_closed_hazards_fit_the_map_while_open_and_found_stay_within_its_limit(found, fits):
     assert hazards.MAX_MAP_FEATURES == 2_000
     assert hazards.closed_fit({"open": 400, "found": found, "overdue": 3}) is fits
+
+
+def test_a_shut_hazard_with_no_enterprise_named_counts_as_one_enterprise(engine):
+    """Distinct names where the file gives them; each shut hazard without a name is one more."""
+    with engine.begin() as conn:
+        ni = f.village(conn, "倪宅村")
+        for enterprise in (None, None, None, "永康市某五金厂", "永康市某五金厂", "花街某塑料厂"):
+            f.hazard(conn, ni, T(2026, 3, 1, 9), enterprise=enterprise, enterprise_shut=True)
+        f.hazard(conn, ni, T(2026, 3, 1, 9), enterprise="未关停的厂", enterprise_shut=False)
+    with engine.connect() as conn:
+        for villages in ((), ("倪宅村",)):  # the whole area and one village
+            figures = hazards.kpis(conn, Filters(Period(dt.date(2026, 1, 1), dt.date(2026, 6, 30)), villages=villages), TODAY)
+            assert figures["enterprises_shut"] == 5, villages

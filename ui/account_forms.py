@@ -60,7 +60,7 @@ def flash() -> None:
 def _change(function, *args) -> None:
     """Make the change; on success rerun, so that the list above shows it."""
     try:
-        data.transact(function, auth.current().name, *args)
+        data.transact(function, auth.current().name, *args, changes=("accounts", "audit"))
     except accounts.AccountError as refused:
         st.error(t("action_refused", reason=str(refused)), icon="⛔")
     except accounts.PermissionDenied:

@@ -36,8 +36,15 @@ class DataUnavailable(RuntimeError):
     """The database failed and this session has no earlier answer to show."""
 
 
+# Bumped for a data_access module when a write changes what its queries answer: its cached
+# answers are then passed by (they expire by CACHE_TTL_S), and every other module's are kept.
+_generations: dict[str, int] = {}
+_generations_lock = threading.Lock()
+EVERYTHING = None  # write(..., changes=EVERYTHING): e.g. an import, which may touch any record
+
+
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False, max_entries=2000)
-def _cached(qualified_name: str, url: str, args: tuple, kwargs: tuple):
+def _cached(qualified_name: str, url: str, generation: int, args: tuple, kwargs: tuple):
     module_name, _, function_name = qualified_name.rpartition(".")
     function = getattr(importlib.import_module(module_name), function_name)
     engine = get_engine(url)
@@ -81,7 +88,7 @@ def query(function, *args, **kwargs):
         raise ValueError(f"{function.__qualname__} is not a data_access query")
     key = (f"{function.__module__}.{function.__qualname__}", args, tuple(sorted(kwargs.items())))
     try:
-        value = _cached(key[0], settings.database_url(), key[1], key[2])
+        value = _cached(key[0], settings.database_url(), _generation(function.__module__), key[1], key[2])
     except OUTAGE_ERRORS as exc:
         log.warning("query %s failed: %s", key[0], _first_line(exc))
         st.session_state.setdefault("_outage_since", local_now())
@@ -151,11 +158,26 @@ def start_run() -> None:
     st.session_state.pop("_outage_since", None)
 
 
-def write(function, *args, **kwargs):
+def _generation(module: str) -> int:
+    return _generations.get(module, 0) + _generations.get(EVERYTHING, 0)
+
+
+def _changed(modules) -> None:
+    """Pass by the cached answers of `modules` (names of data_access modules; EVERYTHING: all)."""
+    with _generations_lock:
+        for module in [EVERYTHING] if modules is EVERYTHING else modules:
+            name = module if module is EVERYTHING else f"data_access.{module}"
+            _generations[name] = _generations.get(name, 0) + 1
+
+
+def write(function, *args, changes=EVERYTHING, **kwargs):
     """Run a data_access function that changes (or checks against) data: `function(engine, *args, **kwargs)`.
 
-    Not cached; afterwards every cached answer is dropped, so the views show the change. A failing
-    database raises DataUnavailable (nothing was changed: each write is one transaction)."""
+    Not cached. `changes` names the data_access modules whose answers it may change (e.g.
+    ("hazards", "kpis", "review")); only their cached answers are passed by, so the views show
+    the change and nothing else is asked again: a sign-in (changes=()) costs no other view a
+    query. A failing database raises DataUnavailable (nothing was changed: each write is one
+    transaction)."""
     try:
         return function(get_engine(settings.database_url()), *args, **kwargs)
     except OUTAGE_ERRORS as exc:
@@ -163,14 +185,14 @@ def write(function, *args, **kwargs):
         st.session_state.setdefault("_outage_since", local_now())
         raise DataUnavailable(str(exc)) from exc
     finally:
-        _cached.clear()
+        _changed(changes)
 
 
-def transact(function, *args, **kwargs):
+def transact(function, *args, changes=EVERYTHING, **kwargs):
     """`write` for a data_access function that takes a connection: `function(conn, *args, **kwargs)`
     in one transaction of its own (review actions, exports, unmasking, account changes: each
     writes its audit or history row in the same transaction as the change)."""
-    return write(_in_transaction, function, *args, **kwargs)
+    return write(_in_transaction, function, *args, changes=changes, **kwargs)
 
 
 def _in_transaction(engine: Engine, function, *args, **kwargs):

@@ -147,19 +147,25 @@ def _act(action: str, hazard_id: int, version: int) -> None:
             state.pop(_key(hazard_id, name), None)
 
 
+# What a review action may change: the item and its story, the lists, the figures.
+REVIEW_CHANGES = ("review", "hazards", "kpis")
+
+
 def _call(action: str, actor: str, hazard_id: int, version: int) -> dict:
     def value(name: str):
         return st.session_state.get(_key(hazard_id, name))
 
+    changes = REVIEW_CHANGES
     if action == "instruction":
-        return data.transact(review.add_instruction, actor, hazard_id, version, value("instruction"))
+        return data.transact(review.add_instruction, actor, hazard_id, version, value("instruction"), changes=changes)
     if action == "reassign":
         return data.transact(review.reassign, actor, hazard_id, version, value("unit"), value("person"),
-                             note=value("reassign_note"))
+                             note=value("reassign_note"), changes=changes)
     if action == "deadline":
         return data.transact(review.set_deadline, actor, hazard_id, version, value("deadline"),
-                             note=value("deadline_note"))
-    return data.transact(review.change_status, actor, hazard_id, version, value("status"), value("status_reason"))
+                             note=value("deadline_note"), changes=changes)
+    return data.transact(review.change_status, actor, hazard_id, version, value("status"), value("status_reason"),
+                         changes=changes)
 
 
 _FIELDS = {

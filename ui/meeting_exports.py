@@ -64,7 +64,7 @@ def _built(key: str, wanted: tuple):
 def _build(function, *args, **kwargs):
     """An export (which writes its audit row), or None after saying why it could not be made."""
     try:
-        return data.transact(function, *args, **kwargs)
+        return data.transact(function, *args, changes=("audit",), **kwargs)
     except PermissionDenied:
         st.error(t("needs_role", role=auth.role_label("staff")), icon="🔒")
     except data.DataUnavailable:

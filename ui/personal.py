@@ -44,7 +44,7 @@ def _show(stay_id: int | None, reason: str) -> None:
         st.error(t("unmask_pick_hint"), icon="☝️")
         return
     try:
-        record = data.transact(audit.unmask_stay, auth.current().name, stay_id, reason)
+        record = data.transact(audit.unmask_stay, auth.current().name, stay_id, reason, changes=("audit",))
     except audit.ReasonRequired:
         st.error(t("unmask_needs_reason"), icon="✍️")
         return
