@@ -39,6 +39,7 @@ from .filters import (
     resolve,
     shape_of,
 )
+from .masking import mask_name
 from .models import (
     HAZARD_LEVELS,
     HAZARD_OPEN_STATUSES,
@@ -62,7 +63,7 @@ IS_OPEN = rules.hazard_open()
 # The hazard-specific bound values (the filter's own are in filters.py).
 REF, SOON = bindparam("ref", type_=Date), bindparam("soon", type_=Date)  # the reference day, + DUE_SOON_DAYS
 STATUSES, LEVELS = bindparam("statuses", expanding=True), bindparam("levels", expanding=True)
-RESPONSIBLE, WANTED = bindparam("responsible"), bindparam("wanted", type_=Integer)
+RESPONSIBLE, WANTED = bindparam("responsible", type_=Integer), bindparam("wanted", type_=Integer)
 # The period's whole months (hazard_months, hazard_village_months), and the instants they
 # start and end at (the days around them are read from hazard_days or the records).
 FIRST_MONTH, AFTER_MONTHS = bindparam("first_month", type_=Date), bindparam("after_months", type_=Date)
@@ -176,7 +177,7 @@ def warning_colours(figures: Mapping[str, int]) -> dict[str, int]:
     return {"red": red, "yellow": yellow, "green": int(figures["open"]) - red - yellow}
 
 
-def _narrowing(statuses: tuple[str, ...], levels: tuple[str, ...], responsible: str | None) -> dict:
+def _narrowing(statuses: tuple[str, ...], levels: tuple[str, ...], responsible: int | None) -> dict:
     """The review list's narrowing as bound values: only the parts asked for."""
     asked = {"statuses": statuses, "levels": levels, "responsible": responsible}
     return {k: v for k, v in asked.items() if v}
@@ -190,8 +191,9 @@ def _listed(shape: Shape, narrowed: frozenset[str]):
         where = where & Hazard.status.in_(STATUSES)
     if "levels" in narrowed:
         where = where & Hazard.level.in_(LEVELS)
-    if "responsible" in narrowed:
-        where = where & (Hazard.responsible_person == RESPONSIBLE)
+    if "responsible" in narrowed:  # the person of the hazard whose id stands for them
+        person = select(Hazard.responsible_person).where(Hazard.id == RESPONSIBLE).scalar_subquery()
+        where = where & (Hazard.responsible_person == person)
     return where
 
 
@@ -202,7 +204,7 @@ def warning_counts(
     *,
     statuses: tuple[str, ...] = HAZARD_OPEN_STATUSES,
     levels: tuple[str, ...] = (),
-    responsible: str | None = None,
+    responsible: int | None = None,
 ) -> dict[str, int]:
     """Open hazards per 三色 colour: {'red': n, 'yellow': n, 'green': n}; the keywords narrow
     it as they narrow worst_first (only open statuses have a colour). With no narrowing,
@@ -218,21 +220,38 @@ def _colour_statement(shape: Shape, narrowed: frozenset[str]):
     return _colour_counts(_listed(shape, narrowed))
 
 
-def responsible_people(conn: Connection, filters: Filters) -> list[str]:
-    """The responsible persons (包案领导) of hazards in the filter's place found by its end, by name."""
+def responsible_choices(conn: Connection, filters: Filters, *, clear: bool) -> dict[int, str]:
+    """The persons in charge (包案领导) of hazards in the filter's place found by its end, as
+    choices {id: label}, by name. The id stands for the person in URLs and calls (the narrowing's
+    `responsible`): it is the smallest id of a hazard in that person's charge, anywhere. The label
+    is the name (masked unless `clear`) with the unit beside it, and a number where two would
+    still read alike (王小明 and 王大明 both mask to 王*明)."""
     filters = resolve(conn, filters)
-    stmt = _responsible_statement(shape_of(filters))
-    return [name for (name,) in conn.execute(stmt, _values(filters)) if name]
+    rows = conn.execute(_responsible_statement(shape_of(filters)), _values(filters)).all()
+    labels: dict[int, str] = {}
+    seen: dict[str, int] = {}
+    for choice, person, unit in rows:
+        label = " · ".join(filter(None, (person if clear else mask_name(person), unit)))
+        seen[label] = seen.get(label, 0) + 1
+        labels[int(choice)] = label if seen[label] == 1 else f"{label} ({seen[label]})"
+    return labels
 
 
 @functools.cache
 def _responsible_statement(shape: Shape):
+    in_place = select(Hazard.responsible_person).where(
+        _place(shape) & (Hazard.found_at < ENDS) & Hazard.responsible_person.is_not(None))
     return (
-        select(Hazard.responsible_person)
-        .where(_place(shape) & (Hazard.found_at < ENDS) & Hazard.responsible_person.is_not(None))
+        select(func.min(Hazard.id), Hazard.responsible_person, func.min(Hazard.responsible_unit))
+        .where(Hazard.responsible_person.in_(in_place))
         .group_by(Hazard.responsible_person)
         .order_by(Hazard.responsible_person)
     )
+
+
+def responsible_person(conn: Connection, choice: int) -> str | None:
+    """The person a responsible_choices id stands for (None for an id that is no hazard)."""
+    return conn.execute(select(Hazard.responsible_person).where(Hazard.id == choice)).scalar()
 
 
 def worst_first(
@@ -242,7 +261,7 @@ def worst_first(
     *,
     statuses: tuple[str, ...] = HAZARD_OPEN_STATUSES,
     levels: tuple[str, ...] = (),
-    responsible: str | None = None,
+    responsible: int | None = None,
     limit: int = LIST_LIMIT,
 ) -> tuple[pd.DataFrame, int]:
     """Hazards worst first: overdue, then level, then nearest deadline; with their 三色 colour.
@@ -445,26 +464,30 @@ def closed_fit(figures: Mapping[str, int]) -> bool:
     return int(figures["open"]) + int(figures["found"]) <= MAX_MAP_FEATURES
 
 
-def map_points(conn: Connection, filters: Filters, today: dt.date, closed: bool = True) -> pd.DataFrame:
+def map_points(conn: Connection, filters: Filters, today: dt.date, closed: bool = True, *,
+               records: bool = True) -> pd.DataFrame:
     """Hazards to draw: the open ones (all levels) and, with `closed`, the others found in the
     period; worst first (open first, then by level, deadline and id), at most MAX_MAP_FEATURES:
-    id, title, level, status, is_open, lat, lon."""
+    id, title, level, status, is_open, lat, lon. Without `records` (the wall screen, a viewer)
+    only level, status, is_open, lat, lon: points to count, with nothing that names a record."""
     filters = resolve(conn, filters)
-    df = read_frame(conn, _map_statement(shape_of(filters), closed), _values(filters, today) | {"wanted": MAX_MAP_FEATURES})
+    stmt = _map_statement(shape_of(filters), closed, records)
+    df = read_frame(conn, stmt, _values(filters, today) | {"wanted": MAX_MAP_FEATURES})
     df["is_open"] = df["is_open"].astype(bool)
     return df
 
 
 @functools.cache
-def _map_statement(shape: Shape, closed: bool):
+def _map_statement(shape: Shape, closed: bool, records: bool):
     is_open = IS_OPEN & (Hazard.found_at < ENDS)
     if closed:  # the open ones first, then the others found in the period
         shown, flag = is_open | bound_period(Hazard.found_at), case((is_open, True), else_=False)
         order = (case((is_open, 0), else_=1),)
     else:  # all open: no flag or sort key to work out row by row
         shown, flag, order = is_open, literal(True), ()
+    named = (Hazard.id, Hazard.title) if records else ()
     return (
-        select(Hazard.id, Hazard.title, Hazard.level, Hazard.status, flag.label("is_open"), Hazard.lat, Hazard.lon)
+        select(*named, Hazard.level, Hazard.status, flag.label("is_open"), Hazard.lat, Hazard.lon)
         .where(_place(shape) & Hazard.lat.is_not(None) & shown)
         .order_by(*order, LEVEL_RANK, Hazard.deadline, Hazard.id)
         .limit(WANTED)

@@ -5,7 +5,6 @@ and the exports (the list as .xlsx, the one-page briefing)."""
 import streamlit as st
 
 from data_access import hazards
-from data_access.masking import mask_name
 from data_access.models import HAZARD_LEVELS, HAZARD_OPEN_STATUSES, HAZARD_STATUSES
 from ui import auth, hazard_item, meeting_exports, shell, widgets
 from ui.data import query
@@ -13,16 +12,16 @@ from ui.i18n import t, tv
 
 ctx = shell.page("staff")
 f = ctx.filters
-person = (lambda name: name) if auth.allows("leader") else mask_name  # staff see the person masked
+# Persons in charge by an id, labelled uniquely: masked for staff, in clear for leaders.
+people = query(hazards.responsible_choices, f, clear=auth.allows("leader"))
 left, middle, right = st.columns(3)
 narrow = {
     "statuses": tuple(left.multiselect(t("status"), HAZARD_STATUSES, default=HAZARD_OPEN_STATUSES, key="status",
                                        bind="query-params", format_func=tv, placeholder=t("statuses_all"))),
     "levels": tuple(middle.multiselect(t("level"), HAZARD_LEVELS, key="level", bind="query-params", format_func=tv,
                                        placeholder=t("levels_all"))),
-    "responsible": right.selectbox(t("responsible"), query(hazards.responsible_people, f), index=None,
-                                   key="responsible", bind="query-params", format_func=person,
-                                   placeholder=t("responsible_all")),
+    "responsible": right.selectbox(t("responsible"), list(people), index=None, key="responsible",
+                                   bind="query-params", format_func=people.get, placeholder=t("responsible_all")),
 }
 widgets.warning_tiles(query(hazards.warning_counts, f, ctx.today, **narrow))
 
@@ -30,7 +29,7 @@ st.subheader(t("hazard_list"))
 rows, total = query(hazards.worst_first, f, ctx.today, **narrow)
 list_params = {**hazard_item.current_params(), "status": [tv(s) for s in narrow["statuses"]],
                "level": [tv(v) for v in narrow["levels"]],
-               "responsible": [person(narrow["responsible"])] if narrow["responsible"] else []}
+               "responsible": [people[narrow["responsible"]]] if narrow["responsible"] else []}
 if rows.empty:
     widgets.no_data()
 else:

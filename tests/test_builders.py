@@ -160,6 +160,16 @@ def test_open_hazards_are_bigger_and_outlined():
     assert open_style["opacity"] == 1
 
 
+def test_points_without_records_draw_with_no_id_or_title_anywhere_in_the_map():
+    points = hazards(6).drop(columns=["id", "title"])  # hazards.map_points(records=False)
+    m = maps.base_map(HUAJIE, 13, "none")
+    maps.hazard_layer(m, points, basemap="none", labels=LABELS)
+    page = render(m)
+    features = geojson_layers(page)[0]["features"]
+    assert len(features) == 6 and all(set(f["properties"]) == {"kind", "level", "status"} for f in features)
+    assert "企业消防通道堵塞" not in page and "hazard_id" not in page
+
+
 def test_hazards_beyond_the_limit_are_cut():
     m = maps.base_map(HUAJIE, 13, "none")
     maps.hazard_layer(m, hazards(MAX_MAP_FEATURES + 50, title_chars=4), basemap="none", labels=LABELS)

@@ -144,7 +144,7 @@ def test_xlsx_text_that_looks_like_a_formula_stays_text(engine, town):
 
 
 def test_xlsx_of_an_empty_list_has_its_headers(engine, town):
-    rows = list(load_workbook(io.BytesIO(xlsx(engine, levels=("重大",), responsible="无此人")))
+    rows = list(load_workbook(io.BytesIO(xlsx(engine, levels=("重大",), responsible=town["D"])))  # nobody's in charge
                 ["风险隐患"].iter_rows(values_only=True))
     assert rows == [tuple(HEADERS)]
 
@@ -265,3 +265,13 @@ def test_the_list_export_fills_the_address_column(engine):
     sheet = load_workbook(io.BytesIO(xlsx(engine))).worksheets[0]
     column = [cell.value for cell in sheet[1]].index("地址") + 1
     assert sheet.cell(row=2, column=column).value == "花街镇倪宅村前街 12 号"
+
+
+def test_the_export_describes_the_person_in_charge_masked(engine, town):
+    with engine.connect() as conn:
+        people = {label: choice for choice, label in hazards.responsible_choices(conn, Filters(PERIOD), clear=True).items()}
+    for actor in ("staff", "leader"):
+        about = load_workbook(io.BytesIO(xlsx(engine, actor, responsible=people["张小三 · 花街镇应急办"])))["说明"]
+        description = dict(about.iter_rows(values_only=True))["筛选条件"]
+        assert "责任人：张*三（花街镇应急办）" in description and "张小三" not in description, actor
+    assert all("张小三" not in (row.detail or "") for row in export_rows(engine)), "nor in the audit log"

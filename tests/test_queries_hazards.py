@@ -49,9 +49,10 @@ def test_warning_counts_narrow_like_the_review_list(conn):
     assert hazards.warning_counts(conn, YEAR, TODAY) == {"red": 1, "yellow": 1, "green": 1}
     assert hazards.warning_counts(conn, YEAR, TODAY, levels=("重大",)) == {"red": 1, "yellow": 0, "green": 0}
     assert hazards.warning_counts(conn, YEAR, TODAY, statuses=("整改中",)) == {"red": 0, "yellow": 1, "green": 0}
-    assert hazards.warning_counts(conn, YEAR, TODAY, statuses=(), responsible="赵六六") == {
+    people = {label: choice for choice, label in hazards.responsible_choices(conn, YEAR, clear=True).items()}
+    assert hazards.warning_counts(conn, YEAR, TODAY, statuses=(), responsible=people["赵六六"]) == {
         "red": 1, "yellow": 0, "green": 0}
-    for narrow in ({"levels": ("一般",)}, {"responsible": "李四"}, {"statuses": ()}):
+    for narrow in ({"levels": ("一般",)}, {"responsible": people["李四"]}, {"statuses": ()}):
         listed, total = hazards.worst_first(conn, YEAR, TODAY, **narrow)
         colours = hazards.warning_counts(conn, YEAR, TODAY, **narrow)
         assert sum(colours.values()) == listed["warning"].notna().sum(), narrow
@@ -65,8 +66,22 @@ def test_responsible_people_of_the_place_by_name(conn):
     f.hazard(conn, ni, T(2026, 3, 4))
     f.hazard(conn, fh, T(2026, 3, 5), responsible_person="王五")
     f.hazard(conn, ni, T(2026, 12, 5), responsible_person="钱七")  # found after the period
-    assert hazards.responsible_people(conn, Filters(YEAR.period, villages=("倪宅村",))) == sorted(["李四", "赵六六"])
-    assert set(hazards.responsible_people(conn, YEAR)) == {"李四", "赵六六", "王五"}
+    ni_only = Filters(YEAR.period, villages=("倪宅村",))
+    assert list(hazards.responsible_choices(conn, ni_only, clear=True).values()) == sorted(["李四", "赵六六"])
+    assert set(hazards.responsible_choices(conn, YEAR, clear=True).values()) == {"李四", "赵六六", "王五"}
+    assert set(hazards.responsible_choices(conn, YEAR, clear=False).values()) == {"李*", "赵*六", "王*"}
+
+
+def test_two_people_alike_when_masked_are_told_apart_and_each_choice_narrows_to_its_own(conn):
+    ni = f.village(conn, "倪宅村")
+    mine = f.hazard(conn, ni, T(2026, 3, 1), responsible_person="王小明", responsible_unit="花街镇应急办")
+    theirs = f.hazard(conn, ni, T(2026, 3, 2), responsible_person="王大明", responsible_unit="花街镇应急办")
+    f.hazard(conn, ni, T(2026, 3, 3), responsible_person="王大明", responsible_unit="花街镇应急办")
+    masked = hazards.responsible_choices(conn, YEAR, clear=False)
+    assert len(set(masked.values())) == 2 and all("王*明 · 花街镇应急办" in label for label in masked.values())
+    listed = {choice: set(hazards.worst_first(conn, YEAR, TODAY, responsible=choice)[0]["id"]) for choice in masked}
+    assert sorted(map(len, listed.values())) == [1, 2]
+    assert {mine} in listed.values() and theirs in set().union(*listed.values())
 
 
 def test_found_and_open_per_village_and_found_vs_resolved_per_week(conn):
@@ -134,9 +149,9 @@ def test_statements_kept_per_filter_shape_take_each_filters_own_values(conn):
     values (villages, period, person, limit) may stay in them for the next filter."""
     ni, fh = f.village(conn, "倪宅村"), f.village(conn, "凤凰村")
     at = {"lat": 29.0, "lon": 120.0}
-    f.hazard(conn, ni, T(2026, 3, 1), responsible_person="李四", deadline=TODAY - dt.timedelta(days=1), **at)
+    li = f.hazard(conn, ni, T(2026, 3, 1), responsible_person="李四", deadline=TODAY - dt.timedelta(days=1), **at)
     f.hazard(conn, ni, T(2026, 3, 2), responsible_person="李四", **at)
-    f.hazard(conn, fh, T(2026, 6, 1), responsible_person="王五", deadline=TODAY + dt.timedelta(days=1), **at)
+    wang = f.hazard(conn, fh, T(2026, 6, 1), responsible_person="王五", deadline=TODAY + dt.timedelta(days=1), **at)
     march = Period(dt.date(2026, 3, 1), dt.date(2026, 3, 31))
 
     def village(name, period=YEAR.period):
@@ -144,7 +159,7 @@ def test_statements_kept_per_filter_shape_take_each_filters_own_values(conn):
 
     assert [hazards.kpis(conn, village(v), TODAY)["found"] for v in ("倪宅村", "凤凰村", "倪宅村")] == [2, 1, 2]
     assert hazards.kpis(conn, village("凤凰村", march), TODAY)["found"] == 0
-    assert [hazards.warning_counts(conn, YEAR, TODAY, responsible=p)["red"] for p in ("李四", "王五")] == [1, 0]
+    assert [hazards.warning_counts(conn, YEAR, TODAY, responsible=p)["red"] for p in (li, wang)] == [1, 0]
     assert [len(hazards.worst_first(conn, YEAR, TODAY, limit=n)[0]) for n in (1, 3, 2)] == [1, 3, 2]
     assert [len(hazards.map_points(conn, village(v), TODAY)) for v in ("凤凰村", "倪宅村")] == [1, 2]
     assert [hazards.counts_by(conn, village(v), ("village",))["village"].values.tolist()
@@ -186,3 +201,12 @@ def test_a_shut_hazard_with_no_enterprise_named_counts_as_one_enterprise(engine)
         for villages in ((), ("倪宅村",)):  # the whole area and one village
             figures = hazards.kpis(conn, Filters(Period(dt.date(2026, 1, 1), dt.date(2026, 6, 30)), villages=villages), TODAY)
             assert figures["enterprises_shut"] == 5, villages
+
+
+def test_map_points_for_the_wall_and_viewers_name_no_record(conn):
+    ni = f.village(conn, "倪宅村")
+    f.hazard(conn, ni, T(2026, 3, 1), title="厂房消防通道堵塞", level="重大", lat=29.0, lon=120.0)
+    counted = hazards.map_points(conn, YEAR, TODAY, records=False)
+    assert list(counted.columns) == ["level", "status", "is_open", "lat", "lon"]
+    assert counted[["level", "is_open"]].values.tolist() == [["重大", True]]
+    assert {"id", "title"} <= set(hazards.map_points(conn, YEAR, TODAY).columns)

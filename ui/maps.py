@@ -465,16 +465,14 @@ def hazard_features(
         level_rank=[-rank.get(level, len(rank)) for level in rows["level"]],
     ).sort_values(["open_now", "level_rank"], kind="stable")
     features, styles = [], {}
+    named = "id" in rows.columns  # without: points of the wall or a viewer, which name no record
     for row in rows.itertuples(index=False):
         lat, lon = project_latlon(row.lat, row.lon, basemap)
         fid = f"h{len(features)}"
-        properties = {
-            "kind": "hazard",
-            "hazard_id": _id(row.id),
-            "title": _escaped(_text(row.title)[:TITLE_MAX_CHARS]),
-            "level": _display(translate, row.level),
-            "status": _display(translate, row.status),
-        }
+        properties = {"kind": "hazard"}
+        if named:
+            properties |= {"hazard_id": _id(row.id), "title": _escaped(_text(row.title)[:TITLE_MAX_CHARS])}
+        properties |= {"level": _display(translate, row.level), "status": _display(translate, row.status)}
         features.append(
             {
                 "type": "Feature",
@@ -506,7 +504,8 @@ def hazard_layer(
 ) -> folium.GeoJson | None:
     """Hazards as one GeoJSON layer of circle markers, coloured by level; open ones large and outlined.
 
-    points: data_access.hazards.map_points() — id, title, level, status, is_open, lat, lon;
+    points: data_access.hazards.map_points() — id, title, level, status, is_open, lat, lon (no id or
+    title for the wall and viewers: the tooltip then shows level and status only);
     at most MAX_MAP_FEATURES are drawn. labels: tooltip titles for 'title', 'level', 'status' (and
     'layer', the layer's name). translate: shows stored values (level, status) in the page's
     language; colours are chosen from the stored value. A click's properties carry hazard_id.
@@ -514,7 +513,7 @@ def hazard_layer(
     features, styles = hazard_features(points, basemap, translate)
     if not features:
         return None
-    fields = ["title", "level", "status"]
+    fields = ["title", "level", "status"] if "title" in features[0]["properties"] else ["level", "status"]
     layer = folium.GeoJson(
         {"type": "FeatureCollection", "features": features},
         name=labels.get("layer", "hazards"),

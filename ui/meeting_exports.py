@@ -25,7 +25,7 @@ BRIEFING_PREVIEW_HEIGHT = 1100  # px: one A4 page at screen size
 
 
 def buttons(filters: Filters, today: dt.date, *, statuses: tuple[str, ...], levels: tuple[str, ...],
-            responsible: str | None) -> None:
+            responsible: int | None) -> None:
     """Prepare / download buttons for the list (as filtered) and the briefing (for the shared filter)."""
     account = auth.require("staff")
     st.caption(t("export_logged"))

@@ -85,7 +85,7 @@ def meeting_briefing(
     """The period's KPIs and the open items that are overdue or 重大, worst first, each with its
     latest instruction (at most `max_items`, to keep to one page); writes the audit row."""
     filters = resolve(conn, filters)
-    record_export(conn, actor, "周例会简报", describe_filters(filters))
+    record_export(conn, actor, "周例会简报", describe_filters(conn, filters))
     figures = kpis.summary(conn, filters, today)
     df, _ = hazard_list(conn, filters, today)
     wanted = df[(df["warning"] == "red") | (df["level"] == HAZARD_LEVELS[0])]

@@ -11,14 +11,14 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from .. import areas, hazards
 from ..audit import record_export
 from ..filters import Filters, local_now, resolve
 from ..formats import LEVEL_COLOURS, WARNING_COLOURS, WARNING_NAMES
-from ..masking import mask_frame
-from ..models import HAZARD_LEVELS, HAZARD_OPEN_STATUSES
+from ..masking import mask_frame, mask_name
+from ..models import HAZARD_LEVELS, HAZARD_OPEN_STATUSES, Hazard
 from ..review import latest_instructions
 
 MAX_EXPORT_ROWS = 20_000  # a list longer than this is cut, and the 说明 sheet says so
@@ -51,13 +51,15 @@ NUMBER_FORMATS = {"date": "yyyy-mm-dd", "datetime": "yyyy-mm-dd hh:mm", "int": "
 
 
 def describe_filters(
+    conn: Connection,
     filters: Filters,
     *,
     statuses: tuple[str, ...] = HAZARD_OPEN_STATUSES,
     levels: tuple[str, ...] = (),
-    responsible: str | None = None,
+    responsible: int | None = None,
 ) -> str:
-    """The filter in words, as the export's 说明 sheet and the audit log give it."""
+    """The filter in words, as the export's 说明 sheet and the audit log give it; the person in
+    charge masked, as everything in an export is (with the unit, so that two alike are told apart)."""
     def listed(values) -> str:
         return "、".join(values) if values else "全部"
 
@@ -70,7 +72,9 @@ def describe_filters(
         f"等级：{listed(levels)}",
     ]
     if responsible:
-        parts.append(f"责任人：{responsible}")
+        person = hazards.responsible_person(conn, responsible)
+        unit = conn.execute(select(Hazard.responsible_unit).where(Hazard.id == responsible)).scalar()
+        parts.append(f"责任人：{mask_name(person) or '—'}" + (f"（{unit}）" if unit else ""))
     return "；".join(parts)
 
 
@@ -108,7 +112,7 @@ def hazards_xlsx(
     MAX_EXPORT_ROWS), names masked, dates as Excel dates. Sheet 说明: filter, time, who.
     """
     filters = resolve(conn, filters)
-    description = describe_filters(filters, **narrow)
+    description = describe_filters(conn, filters, **narrow)
     record_export(conn, actor, "风险隐患清单 (xlsx)", description)
     df, total = hazard_list(conn, filters, today, **narrow)
     return hazards_workbook(df, total=total, description=description, exported_by=actor,
