@@ -62,3 +62,11 @@ def test_the_lock_file_pins_a_version_of_each_requirement_that_it_allows(require
         assert all(requirement.specifier.contains(v, prereleases=True) for v in versions), (
             f"{lock} pins {requirement.name} {versions}, outside {requirement.specifier}: "
             "run `bash scripts/setup.sh lock`")
+
+
+def test_the_code_has_no_undefined_name_or_unused_import():
+    """ruff's correctness rules (pyflakes): a name lost in a move fails here, not in production."""
+    result = subprocess.run([sys.executable, "-m", "ruff", "check", "--select", "F", "--no-cache",
+                             "app.py", "pages", "ui", "data_access", "scripts", "benchmarks", "tests"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
