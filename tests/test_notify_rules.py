@@ -280,6 +280,19 @@ def test_a_switched_off_rule_clears_and_a_rule_goes_only_to_its_channels(engine,
     assert round_at(engine).cleared == 1 and not subjects(engine, "hazard_overdue")
 
 
+def test_a_rule_spoilt_by_hand_is_reported_and_the_others_go_on(engine, village):
+    with engine.begin() as conn:
+        f.hazard(conn, village, NOW - dt.timedelta(days=10), deadline=TODAY - dt.timedelta(days=1))
+        conn.execute(update(NotifyRule).where(NotifyRule.name == "terminal_offline")
+                     .values(thresholds='{"hours": "two"}'))
+    report = round_at(engine)
+    assert len(report.errors) == 1 and report.errors[0].startswith("rule terminal_offline: InvalidThresholds")
+    assert subjects(engine, "hazard_overdue")
+    with engine.connect() as conn:
+        shown = notify.rules_table(conn).set_index("name").loc["terminal_offline", "thresholds"]
+    assert shown == {"unusable": '{"hours": "two"}'}
+
+
 @pytest.mark.parametrize(("name", "thresholds", "fragment"), [
     ("hazard_overdue", {"within_days": 3}, "takes no threshold within_days"),
     ("hazard_overdue", {"levels": ["特大"]}, "levels must be"),

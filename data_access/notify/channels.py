@@ -118,6 +118,8 @@ def send(channel: Channel, message: Message) -> None:
             raise DeliveryError(f"unknown kind {channel.kind!r}")
     except DeliveryError as exc:
         raise DeliveryError(_redacted(str(exc), channel)) from None
+    except Exception as exc:  # noqa: BLE001 (a malformed URL, a broken answer …: one line, no URL or secret)
+        raise DeliveryError(_redacted(f"{type(exc).__name__}: {exc}", channel)[:300]) from None
 
 
 # ---------------------------------------------------------------- the robots

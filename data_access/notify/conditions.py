@@ -83,8 +83,10 @@ def _line(*parts: str | None) -> str:
 def _hazards_statement(colour: str | None):
     """Open hazards of a 三色 colour and the levels asked for; with no colour, the 重大 ones
     found since SINCE."""
-    where = hazards.in_colour(colour) & Hazard.level.in_(LEVELS) if colour else (
-        rules.hazard_open() & (Hazard.level == HAZARD_LEVELS[0]) & (Hazard.found_at >= SINCE))
+    if colour:
+        where = hazards.in_colour(colour) & Hazard.level.in_(LEVELS)
+    else:
+        where = rules.hazard_open() & (Hazard.level == HAZARD_LEVELS[0]) & (Hazard.found_at >= SINCE)
     return (
         select(Hazard.id, Hazard.title, Hazard.level, Hazard.category, Village.name.label("village"),
                Hazard.found_at, Hazard.deadline, Hazard.responsible_unit, Hazard.responsible_person)

@@ -45,12 +45,18 @@ class Rule:
     id: int
     name: str
     enabled: bool
-    thresholds: dict
+    stored: str  # the thresholds as the database holds them (JSON)
     channel_ids: tuple[int, ...]  # empty: every enabled channel
 
     @property
     def condition(self) -> Condition:
         return CONDITIONS[self.name]
+
+    @property
+    def thresholds(self) -> dict:
+        """The stored thresholds over the defaults; ValueError when they are not usable (a row
+        changed by hand: the watcher reports that rule and goes on with the others)."""
+        return thresholds_of(self.name, json.loads(self.stored))
 
 
 def ensure_rules(conn: Connection, *, reset: bool = False, by: str = "watch") -> None:
@@ -77,8 +83,7 @@ def load_rules(conn: Connection) -> list[Rule]:
         targets.setdefault(rule_id, []).append(channel_id)
     stored = select(NotifyRule.id, NotifyRule.name, NotifyRule.enabled, NotifyRule.thresholds)
     rows = {r.name: r for r in conn.execute(stored)}
-    return [Rule(row.id, name, bool(row.enabled), thresholds_of(name, json.loads(row.thresholds)),
-                 tuple(sorted(targets.get(row.id, ()))))
+    return [Rule(row.id, name, bool(row.enabled), row.thresholds, tuple(sorted(targets.get(row.id, ()))))
             for name in CONDITIONS if (row := rows.get(name)) is not None]
 
 
@@ -89,12 +94,19 @@ def rules_table(conn: Connection) -> pd.DataFrame:
     changed = {r.name: r for r in conn.execute(
         select(NotifyRule.name, NotifyRule.updated_at, NotifyRule.updated_by))}
     rows = [{"name": rule.name, "title": rule.condition.title, "severity": rule.condition.severity,
-             "enabled": rule.enabled, "thresholds": rule.thresholds,
+             "enabled": rule.enabled, "thresholds": _shown(rule),
              "channels": [names[c] for c in rule.channel_ids],
              "updated_at": changed[rule.name].updated_at, "updated_by": changed[rule.name].updated_by}
             for rule in load_rules(conn)]
     return pd.DataFrame(rows, columns=["name", "title", "severity", "enabled", "thresholds", "channels",
                                        "updated_at", "updated_by"])
+
+
+def _shown(rule: Rule) -> dict:
+    try:
+        return rule.thresholds
+    except ValueError:
+        return {"unusable": rule.stored}
 
 
 def set_rule(conn: Connection, actor: str, name: str, *, enabled: bool | None = None,
