@@ -11,9 +11,10 @@ rules and villages, no item.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import pandas as pd
-from sqlalchemy import Connection, case, func, select, update
+from sqlalchemy import Connection, DateTime, Integer, String, bindparam, case, func, select, update
 
 from .. import audit, settings
 from ..accounts import require_role
@@ -29,6 +30,12 @@ TICKER_ITEMS = 5
 MAX_NOTE_CHARS = 500
 # The people on duty acknowledge: it says "seen, someone is on it" and decides nothing.
 ACKNOWLEDGING_ROLE = "staff"
+
+OUTCOMES = ("sent", "pending", "failed")  # models.DELIVERY_STATUSES, as the lists show them
+WANTED, STATUS = bindparam("wanted", type_=Integer), bindparam("status", type_=String)
+SINCE = bindparam("since", type_=DateTime)
+# A delivery's time: its latest try, or when it is due.
+DELIVERY_AT = func.coalesce(NotifyDelivery.attempted_at, NotifyDelivery.next_attempt_at)
 
 SEVERITY_RANK = case(*((NotifyWarning.severity == s, rank) for rank, s in enumerate(WARNING_SEVERITIES)),
                      else_=len(WARNING_SEVERITIES))
@@ -66,57 +73,65 @@ def open_warnings(conn: Connection, *, limit: int = OPEN_LIMIT) -> tuple[pd.Data
     Columns: id, rule, rule_title, severity, subject, village, title, link, opened_at,
     acknowledged_at, acknowledged_by, acknowledge_note, sent, pending, failed (its deliveries
     by outcome)."""
+    df = read_frame(conn, _open_statement(), {"wanted": limit})
+    matching = df.pop("matching")
+    return _titled(df), (int(matching.iloc[0]) if len(matching) else 0)
+
+
+@functools.cache
+def _open_statement():
     counted = (
-        select(NotifyDelivery.warning_id, count_if(NotifyDelivery.status == "sent").label("sent"),
-               count_if(NotifyDelivery.status == "pending").label("pending"),
-               count_if(NotifyDelivery.status == "failed").label("failed"))
+        select(NotifyDelivery.warning_id, *(count_if(NotifyDelivery.status == s).label(s) for s in OUTCOMES))
         .join(NotifyWarning, NotifyWarning.id == NotifyDelivery.warning_id)
         .where(IS_OPEN)
         .group_by(NotifyDelivery.warning_id)
         .subquery()
     )
-    stmt = (
+    return (
         select(NotifyWarning.id, NotifyRule.name.label("rule"), NotifyWarning.severity, NotifyWarning.subject,
                NotifyWarning.village, NotifyWarning.title, NotifyWarning.link, NotifyWarning.opened_at,
                NotifyWarning.acknowledged_at, NotifyWarning.acknowledged_by, NotifyWarning.acknowledge_note,
-               *(func.coalesce(counted.c[s], 0).label(s) for s in ("sent", "pending", "failed")),
+               *(func.coalesce(counted.c[s], 0).label(s) for s in OUTCOMES),
                func.count().over().label("matching"))
         .join(NotifyRule, NotifyRule.id == NotifyWarning.rule_id)
         .outerjoin(counted, counted.c.warning_id == NotifyWarning.id)
         .where(IS_OPEN)
         .order_by(NotifyWarning.acknowledged_at.is_not(None), SEVERITY_RANK, NotifyWarning.opened_at.desc(),
                   NotifyWarning.id.desc())
-        .limit(limit)
+        .limit(WANTED)
     )
-    df = read_frame(conn, stmt)
-    matching = df.pop("matching")
-    return _titled(df), (int(matching.iloc[0]) if len(matching) else 0)
 
 
 def warning_counts(conn: Connection) -> dict[str, int]:
     """The open warnings counted (for the wall and the menu): open, unacknowledged, and per
     severity (red, orange, yellow, blue)."""
-    row = conn.execute(
-        select(func.count().label("open"),
-               count_if(NotifyWarning.acknowledged_at.is_(None)).label("unacknowledged"),
-               *(count_if(NotifyWarning.severity == s).label(s) for s in WARNING_SEVERITIES))
-        .where(IS_OPEN)
-    ).one()
-    return {key: int(value) for key, value in row._mapping.items()}
+    return {key: int(value) for key, value in conn.execute(_counts_statement()).one()._mapping.items()}
+
+
+@functools.cache
+def _counts_statement():
+    severities = (count_if(NotifyWarning.severity == s).label(s) for s in WARNING_SEVERITIES)
+    return select(func.count().label("open"),
+                  count_if(NotifyWarning.acknowledged_at.is_(None)).label("unacknowledged"),
+                  *severities).where(IS_OPEN)
 
 
 def ticker(conn: Connection, limit: int = TICKER_ITEMS) -> pd.DataFrame:
     """The newest open warnings as the wall may show them (rules and places, never an item or a
     person): opened_at, severity, rule, rule_title, village."""
-    stmt = (
+    return _titled(read_frame(conn, _ticker_statement(), {"wanted": limit}))
+
+
+@functools.cache
+def _ticker_statement():
+    return (
         select(NotifyWarning.opened_at, NotifyWarning.severity, NotifyRule.name.label("rule"),
                NotifyWarning.village)
         .join(NotifyRule, NotifyRule.id == NotifyWarning.rule_id)
         .where(IS_OPEN)
         .order_by(NotifyWarning.opened_at.desc(), NotifyWarning.id.desc())
-        .limit(limit)
+        .limit(WANTED)
     )
-    return _titled(read_frame(conn, stmt))
 
 
 def deliveries(conn: Connection, *, status: str | None = None, since: dt.datetime | None = None,
@@ -124,48 +139,59 @@ def deliveries(conn: Connection, *, status: str | None = None, since: dt.datetim
     """What was sent, is waiting or failed, newest first: id, at (the latest try, or when it is due),
     channel, kind, rule, rule_title, subject, title, status (pending | sent | failed), attempts,
     last_error. `status` and `since` narrow it (status 'failed': what the page lists as failed)."""
-    at = func.coalesce(NotifyDelivery.attempted_at, NotifyDelivery.next_attempt_at)
+    stmt = _deliveries_statement(status is not None, since is not None)
+    return _titled(read_frame(conn, stmt, {"status": status, "since": since, "wanted": limit}))
+
+
+@functools.cache
+def _deliveries_statement(by_status: bool, by_time: bool):
     stmt = (
-        select(NotifyDelivery.id, at.label("at"), NotifyChannel.name.label("channel"), NotifyChannel.kind,
-               NotifyRule.name.label("rule"), NotifyWarning.subject, NotifyWarning.title,
+        select(NotifyDelivery.id, DELIVERY_AT.label("at"), NotifyChannel.name.label("channel"),
+               NotifyChannel.kind, NotifyRule.name.label("rule"), NotifyWarning.subject, NotifyWarning.title,
                NotifyDelivery.status, NotifyDelivery.attempts, NotifyDelivery.last_error)
         .join(NotifyWarning, NotifyWarning.id == NotifyDelivery.warning_id)
         .join(NotifyRule, NotifyRule.id == NotifyWarning.rule_id)
         .join(NotifyChannel, NotifyChannel.id == NotifyDelivery.channel_id)
-        .order_by(at.desc(), NotifyDelivery.id.desc())
-        .limit(limit)
+        .order_by(DELIVERY_AT.desc(), NotifyDelivery.id.desc())
+        .limit(WANTED)
     )
-    if status is not None:
-        stmt = stmt.where(NotifyDelivery.status == status)
-    if since is not None:
-        stmt = stmt.where(at >= since)
-    return _titled(read_frame(conn, stmt))
+    if by_status:
+        stmt = stmt.where(NotifyDelivery.status == STATUS)
+    return stmt.where(DELIVERY_AT >= SINCE) if by_time else stmt
 
 
 def delivery_counts(conn: Connection, *, since: dt.datetime | None = None) -> dict[str, int]:
     """Deliveries by outcome, {'pending': n, 'sent': n, 'failed': n}; `since` counts those tried
     (or due) since then."""
-    at = func.coalesce(NotifyDelivery.attempted_at, NotifyDelivery.next_attempt_at)
+    counted = conn.execute(_delivery_counts_statement(since is not None), {"since": since}).all()
+    return dict.fromkeys(OUTCOMES, 0) | dict(counted)
+
+
+@functools.cache
+def _delivery_counts_statement(by_time: bool):
     stmt = select(NotifyDelivery.status, func.count()).group_by(NotifyDelivery.status)
-    if since is not None:
-        stmt = stmt.where(at >= since)
-    return {"pending": 0, "sent": 0, "failed": 0} | dict(conn.execute(stmt).all())
+    return stmt.where(DELIVERY_AT >= SINCE) if by_time else stmt
 
 
 def warning(conn: Connection, warning_id: int) -> dict:
     """One warning: id, rule, subject, episode, severity, village, title, link, detail, opened_at,
     cleared_at, acknowledged_at, acknowledged_by, acknowledge_note; WarningNotFound."""
-    row = conn.execute(
+    row = conn.execute(_warning_statement(), {"warning_id": warning_id}).first()
+    if row is None:
+        raise WarningNotFound(f"no warning {warning_id}")
+    return dict(row._mapping)
+
+
+@functools.cache
+def _warning_statement():
+    return (
         select(NotifyWarning.id, NotifyRule.name.label("rule"), NotifyWarning.subject, NotifyWarning.episode,
                NotifyWarning.severity, NotifyWarning.village, NotifyWarning.title, NotifyWarning.link,
                NotifyWarning.detail, NotifyWarning.opened_at, NotifyWarning.cleared_at,
                NotifyWarning.acknowledged_at, NotifyWarning.acknowledged_by, NotifyWarning.acknowledge_note)
         .join(NotifyRule, NotifyRule.id == NotifyWarning.rule_id)
-        .where(NotifyWarning.id == warning_id)
-    ).first()
-    if row is None:
-        raise WarningNotFound(f"no warning {warning_id}")
-    return dict(row._mapping)
+        .where(NotifyWarning.id == bindparam("warning_id", type_=Integer))
+    )
 
 
 def acknowledge(conn: Connection, actor: str, warning_id: int, note: str | None = None, *,

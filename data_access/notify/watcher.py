@@ -98,6 +98,9 @@ def evaluate(engine: Engine, report: RoundReport) -> None:
     that fails is reported and the others go on)."""
     now = report.at
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql" and not conn.execute(
+                select(func.pg_try_advisory_xact_lock(EVALUATION_LOCK))).scalar():
+            return  # another watcher is evaluating; it opens what is new
         # A write first: on SQLite this takes the write lock before any read (a transaction that
         # reads, then writes, fails at once when another writer committed in between).
         report.cleared += conn.execute(
@@ -106,9 +109,6 @@ def evaluate(engine: Engine, report: RoundReport) -> None:
                    & NotifyWarning.rule_id.in_(select(NotifyRule.id).where(NotifyRule.enabled.is_(False))))
             .values(cleared_at=now)
         ).rowcount
-        if conn.dialect.name == "postgresql" and not conn.execute(
-                select(func.pg_try_advisory_xact_lock(EVALUATION_LOCK))).scalar():
-            return  # another watcher is evaluating; it opens what is new
         channels = config.enabled_channel_ids(conn)
         for rule in config.load_rules(conn):
             if not rule.enabled:
