@@ -369,6 +369,29 @@ def list_users(conn: Connection) -> pd.DataFrame:
                               User.failed_count, User.locked_until).order_by(User.name))
 
 
+# A program's account (the early-warning watcher) has this instead of a bcrypt hash: no password
+# matches it (verify_password is False), so nobody can sign in as it.
+NO_PASSWORD = "!no-password"
+
+
+def ensure_system_account(conn: Connection, name: str, role: str, *, by: str) -> Account:
+    """The account a program acts as, created active with `role` and no password when missing (the
+    data layer checks a program's role as a person's). One that an admin disabled stays disabled,
+    and the program may then not act. AccountError when `name` is a person's account (it has a
+    password): a program never acts in a person's name."""
+    _check_role(role)
+    row = conn.execute(select(User.name, User.role, User.password_hash, User.is_demo)
+                       .where(User.name == name)).first()
+    if row is None:
+        conn.execute(insert(User).values(name=name, password_hash=NO_PASSWORD, role=role, active=True,
+                                         failed_count=0, is_demo=False))
+        _audit(conn, by, "user_add", name, f"role={role}; a program's account, no password")
+        return Account(name, role)
+    if row.password_hash != NO_PASSWORD:
+        raise AccountError(f"{name!r} is a person's account; a program may not act as it")
+    return Account(row.name, row.role, row.is_demo)
+
+
 def create_demo_accounts(conn: Connection) -> dict[str, str]:
     """One demo account per role, named after it, with the password in DEMO_PASSWORDS: {name: password}.
 

@@ -30,8 +30,10 @@ AUDIT_LIMIT = 1000
 # The clear personal fields unmask_stay reveals (and lists in the audit row).
 UNMASKED_STAY_FIELDS = ("name", "id_number", "phone", "landlord", "landlord_phone")
 TARGET_CHARS = AuditEntry.__table__.c.target.type.length
-# Every action the log holds: these two, and the account changes (accounts.py).
-ACTIONS = ("unmask", "export", "user_add", "user_disable", "user_enable", "user_passwd", "user_role")
+# Every action the log holds: these two, the account changes (accounts.py) and early warning's
+# (notify/): a warning acknowledged, a rule changed, a channel added or removed.
+ACTIONS = ("unmask", "export", "user_add", "user_disable", "user_enable", "user_passwd", "user_role",
+           "warning_ack", "rule_change", "channel_add", "channel_remove")
 
 
 class ReasonRequired(ValueError):

@@ -128,6 +128,21 @@ def warning_colour(on: dt.date | None = None):
     )
 
 
+def in_colour(colour: str):
+    """The open hazards of one 三色 colour, 'red' or 'yellow', on the reference day bound as REF
+    (with SOON): warning_colour's definition as a condition the (status, deadline) index serves."""
+    if colour == "red":
+        return _overdue()
+    if colour == "yellow":
+        return IS_OPEN & (Hazard.deadline >= REF) & (Hazard.deadline <= SOON)
+    raise ValueError(f"no hazards are listed by the colour {colour!r}: red or yellow")
+
+
+def colour_values(today: dt.date) -> dict:
+    """The values of REF and SOON for the reference day `today`."""
+    return {"ref": today, "soon": today + dt.timedelta(days=DUE_SOON_DAYS)}
+
+
 def kpis(conn: Connection, filters: Filters, today: dt.date) -> dict:
     """Found, resolved, open, overdue (red), due soon (yellow), and enterprises shut for
     rectification; `warning_colours(kpis)` gives the 三色 tiles without another query."""

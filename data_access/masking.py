@@ -6,6 +6,8 @@ phone 138****5678 (first 3, last 4).
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 PERSONAL_COLUMNS = {"name": "name", "id_number": "id", "phone": "phone", "landlord": "name",
@@ -39,6 +41,19 @@ def mask_phone(value: str | None) -> str | None:
 
 
 _MASKERS = {"name": mask_name, "id": mask_id, "phone": mask_phone}
+
+# An ID number (18 characters, the last may be X) or a mobile number standing alone in free text.
+_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
+_PHONE_IN_TEXT = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+
+
+def mask_in_text(text: str | None) -> str | None:
+    """`text` with every ID number and mobile number in it masked: for free text that leaves the
+    system (an upstream title may hold a phone number)."""
+    if not text:
+        return text
+    text = _ID_IN_TEXT.sub(lambda m: mask_id(m.group()), text)
+    return _PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group()), text)
 
 
 def mask_frame(df: pd.DataFrame) -> pd.DataFrame:

@@ -20,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -501,3 +502,105 @@ class AuditEntry(Base):
     target: Mapped[str | None] = mapped_column(String(200))
     reason: Mapped[str | None] = mapped_column(Text)
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+# ---------------------------------------------------------------- early warning (data_access/notify)
+
+NOTIFY_CHANNEL_KINDS = ("dingtalk", "wecom", "email")
+WARNING_SEVERITIES = ("red", "orange", "yellow", "blue")  # worst first; blue is for information
+DELIVERY_STATUSES = ("pending", "sent", "failed")
+
+
+class NotifyRule(Base):
+    """A warning rule: its condition is code (notify/conditions.py, by name); here, whether it
+    runs, its thresholds and the channels it goes to (none named: every enabled channel)."""
+
+    __tablename__ = "notify_rules"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(32), unique=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    thresholds: Mapped[str] = mapped_column(Text, default="{}")  # a JSON object
+    updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    updated_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class NotifyChannel(Base):
+    """Where messages go: a DingTalk or WeCom group robot (its webhook URL; DingTalk's signing
+    secret) or e-mail (an smtp:// URL, the password as secret, the recipients). A removed
+    channel keeps its row, for the record of what it was sent, with URL and secret erased."""
+
+    __tablename__ = "notify_channels"
+    __table_args__ = (CheckConstraint(column("kind").in_(NOTIFY_CHANNEL_KINDS), name="kind"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    url: Mapped[str] = mapped_column(Text)
+    secret: Mapped[str | None] = mapped_column(Text)
+    recipients: Mapped[str | None] = mapped_column(Text)  # e-mail: addresses, comma-separated
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class NotifyRuleChannel(Base):
+    """A channel a rule goes to."""
+
+    __tablename__ = "notify_rule_channels"
+    rule_id: Mapped[int] = mapped_column(ForeignKey("notify_rules.id", ondelete="CASCADE"), primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("notify_channels.id", ondelete="CASCADE"),
+                                            primary_key=True)
+
+
+class NotifyWarning(Base):
+    """One episode of a rule's condition on a subject (a hazard, a village, a day …): opened when
+    the condition starts to hold, cleared when it stops; the next time it holds is the next
+    episode. At most one open episode per rule and subject (a partial unique index): two
+    watchers cannot both open it. Texts hold no personal data (masked names, counts, places)."""
+
+    __tablename__ = "notify_warnings"
+    __table_args__ = (
+        UniqueConstraint("rule_id", "subject", "episode"),
+        Index("ix_notify_warnings_open", "rule_id", "subject", unique=True,
+              sqlite_where=column("cleared_at").is_(None), postgresql_where=column("cleared_at").is_(None)),
+        Index(None, "opened_at"),
+        CheckConstraint(column("severity").in_(WARNING_SEVERITIES), name="severity"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rule_id: Mapped[int] = mapped_column(ForeignKey("notify_rules.id"))
+    subject: Mapped[str] = mapped_column(String(64))  # e.g. hazard:12, village:3, day:2026-11-23
+    episode: Mapped[int] = mapped_column(Integer)  # 1, then 2 when it comes back after clearing …
+    severity: Mapped[str] = mapped_column(String(8))
+    village: Mapped[str | None] = mapped_column(String(64))  # its name then (no key: records come and go)
+    title: Mapped[str] = mapped_column(String(200))  # one line: what and where
+    link: Mapped[str | None] = mapped_column(String(500))  # back to the item (setting PUBLIC_URL)
+    detail: Mapped[str | None] = mapped_column(Text)  # a longer text (the daily briefing's)
+    attachment: Mapped[bytes | None] = mapped_column(LargeBinary)  # the daily briefing's PDF
+    opened_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    cleared_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(64))
+    acknowledge_note: Mapped[str | None] = mapped_column(Text)
+
+
+class NotifyDelivery(Base):
+    """A warning to one channel: pending until sent, retried with backoff, failed after the last
+    try. A watcher claims due rows for a while (claimed_by, claimed_until) before it sends them,
+    so that two watchers never send the same one."""
+
+    __tablename__ = "notify_deliveries"
+    __table_args__ = (
+        UniqueConstraint("warning_id", "channel_id"),
+        CheckConstraint(column("status").in_(DELIVERY_STATUSES), name="status"),
+        Index("ix_notify_deliveries_due", "next_attempt_at",
+              sqlite_where=column("status") == "pending", postgresql_where=column("status") == "pending"),
+        Index(None, "channel_id", "status"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    warning_id: Mapped[int] = mapped_column(ForeignKey("notify_warnings.id", ondelete="CASCADE"))
+    channel_id: Mapped[int] = mapped_column(ForeignKey("notify_channels.id"))
+    status: Mapped[str] = mapped_column(String(8), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    attempted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # the latest try, whatever its outcome
+    last_error: Mapped[str | None] = mapped_column(Text)  # never a URL or secret

@@ -50,6 +50,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("TIANDITU_KEY", "", "天地图 API key, needed when BASEMAP=tianditu."),
     Setting("SESSION_IDLE_MINUTES", "30", "A signed-in session expires after this much inactivity."),
     Setting("TIMEZONE", "Asia/Shanghai", "Local time zone of every stored time."),
+    Setting(
+        "PUBLIC_URL",
+        "",
+        "The dashboard's address as the people on duty open it (e.g. https://dashboard.example.cn): "
+        "warning messages link back to the item under it; empty: no links.",
+    ),
+    Setting("WATCH_INTERVAL_S", "60", "The early-warning watcher: seconds between two rounds of its rules."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

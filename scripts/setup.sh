@@ -2,7 +2,8 @@
 # The one entry point for a machine: install what is missing, then run the app or the tests.
 #
 #   scripts/setup.sh run  [streamlit args...]   install, vendor static assets, create and fill the
-#                                               database with demo data, start the dashboard
+#                                               database with demo data, start the dashboard and,
+#                                               beside it, the early-warning watcher
 #   scripts/setup.sh test [pytest args...]      install (with Chromium and CJK fonts), make sure
 #                                               PostgreSQL is up, vendor static assets, run pytest
 #   scripts/setup.sh lock [uv args...]          regenerate requirements.lock and requirements-test.lock
@@ -173,7 +174,19 @@ case "$mode" in
             # It refuses a database holding real records (see its --force); show what is there.
             log "WARNING: demo data not loaded (see above); starting the dashboard on the data as it is"
         fi
-        exec "$VENV_PY" -m streamlit run app.py "$@"
+        # The early-warning watcher runs beside the dashboard and stops with it (Ctrl-C, or a TERM
+        # to this script); a deployment runs it as a service of its own (README "Early warning").
+        "$VENV_PY" -m data_access watch &
+        watcher=$!
+        "$VENV_PY" -m streamlit run app.py "$@" &
+        app=$!
+        stop() { kill "$app" "$watcher" 2>/dev/null || true; wait 2>/dev/null || true; }
+        trap 'stop; exit 130' INT
+        trap 'stop; exit 143' TERM
+        status=0
+        wait "$app" || status=$?
+        stop
+        exit "$status"
         ;;
     test)
         ensure_debs required "${TEST_DEBS[@]}"

@@ -1,8 +1,9 @@
 """The command line: `python -m data_access COMMAND …` (see README "Command line").
 
 main.py builds the parser from the command modules (database: init, demo, kpis,
-rebuild-summaries; imports: import; users: user …), each registering its own commands;
-shared.py holds the exit codes, the one-line error and the engine opener they all use.
+rebuild-summaries; imports: import; users: user …; notify: watch, notify …), each registering
+its own commands; shared.py holds the exit codes, the one-line error and the engine opener they
+all use.
 """
 
 from .main import main

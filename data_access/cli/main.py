@@ -7,10 +7,10 @@ from collections.abc import Sequence
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import database, imports, users
+from . import database, imports, notify, users
 from .shared import EXIT_UNUSABLE, CommandError, Parser
 
-COMMAND_MODULES = (database, imports, users)
+COMMAND_MODULES = (database, imports, users, notify)
 
 
 def build_parser() -> Parser:

@@ -61,3 +61,9 @@ def login_name(default: str = "cli") -> str:
         return getpass.getuser()
     except (KeyError, OSError):  # no user name in the environment or the password database
         return default
+
+
+def cli_actor() -> str:
+    """Who the audit log names for a change made on the command line: cli:<login name>."""
+    name = login_name("")
+    return f"cli:{name}" if name else "cli"

@@ -19,13 +19,7 @@ import unicodedata
 
 from .. import accounts
 from ..models import USER_ROLES
-from .shared import EXIT_BAD_INPUT, EXIT_OK, CommandError, Parser, login_name, open_engine
-
-
-def _by() -> str:
-    """Who the audit log names for a change made here."""
-    name = login_name("")
-    return f"cli:{name}" if name else "cli"
+from .shared import EXIT_BAD_INPUT, EXIT_OK, CommandError, Parser, cli_actor, open_engine
 
 
 def read_password(prompt: str = "Password: ") -> str:
@@ -62,7 +56,7 @@ def cmd_add(args) -> int:
         accounts.check_password_rules(password)
     except accounts.AccountError as exc:
         raise CommandError(str(exc), EXIT_BAD_INPUT) from None
-    _run(lambda conn: accounts.create_user(conn, args.name, password, args.role, by=_by()))
+    _run(lambda conn: accounts.create_user(conn, args.name, password, args.role, by=cli_actor()))
     print(f"user {args.name} added ({args.role})")
     return EXIT_OK
 
@@ -93,13 +87,13 @@ def _present(value) -> bool:
 
 
 def cmd_disable(args) -> int:
-    _run(lambda conn: accounts.set_active(conn, args.name, False, by=_by()))
+    _run(lambda conn: accounts.set_active(conn, args.name, False, by=cli_actor()))
     print(f"user {args.name} disabled")
     return EXIT_OK
 
 
 def cmd_enable(args) -> int:
-    _run(lambda conn: accounts.set_active(conn, args.name, True, by=_by()))
+    _run(lambda conn: accounts.set_active(conn, args.name, True, by=cli_actor()))
     print(f"user {args.name} enabled")
     return EXIT_OK
 
@@ -110,13 +104,13 @@ def cmd_passwd(args) -> int:
         accounts.check_password_rules(password)
     except accounts.AccountError as exc:
         raise CommandError(str(exc), EXIT_BAD_INPUT) from None
-    _run(lambda conn: accounts.set_password(conn, args.name, password, by=_by()))
+    _run(lambda conn: accounts.set_password(conn, args.name, password, by=cli_actor()))
     print(f"password of {args.name} changed")
     return EXIT_OK
 
 
 def cmd_role(args) -> int:
-    _run(lambda conn: accounts.set_role(conn, args.name, args.role, by=_by()))
+    _run(lambda conn: accounts.set_role(conn, args.name, args.role, by=cli_actor()))
     print(f"user {args.name} is now {args.role}")
     return EXIT_OK
 

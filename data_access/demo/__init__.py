@@ -17,7 +17,7 @@ import numpy as np
 from sqlalchemy import Engine
 from tqdm import tqdm
 
-from .. import accounts, summaries
+from .. import accounts, notify, summaries
 from . import city, town
 from .load import (
     BulkWriter,
@@ -96,6 +96,7 @@ def generate(
             summarising = time.perf_counter() - started
         after_load(conn)
         accounts.create_demo_accounts(conn)
+        notify.ensure_rules(conn, reset=True, by="demo")  # the default warning rules, enabled
     if timings is not None:
         timings.update({table.name: writer.seconds[table.name] for table in written_tables()})
         timings["summaries (rebuilt)"] = summarising

@@ -18,7 +18,7 @@ from sqlalchemy import Column, Connection, Table, delete, exists, func, insert, 
 from sqlalchemy.schema import AddConstraint, DropConstraint
 from tqdm import tqdm
 
-from ..models import RECORD_TABLES, Base, Grid, Hazard, HazardHistory, Village
+from ..models import RECORD_TABLES, Base, Grid, Hazard, HazardHistory, NotifyDelivery, NotifyWarning, Village
 
 Columns = dict[str, np.ndarray]
 
@@ -71,7 +71,10 @@ def delete_demo(conn: Connection) -> None:
 
 
 def _wipe(conn: Connection) -> None:
-    """Empty the demo's tables when they hold nothing else (much faster than row by row)."""
+    """Empty the demo's tables when they hold nothing else (much faster than row by row), and
+    forget the warnings about their records (they name records by ids, which start again)."""
+    conn.execute(delete(NotifyDelivery))
+    conn.execute(delete(NotifyWarning))
     tables = written_tables()
     if conn.dialect.name == "postgresql":
         names = pgsql.SQL(", ").join(pgsql.Identifier(t.name) for t in tables)

@@ -10,6 +10,7 @@ from .briefing import (
     Briefing,
     briefing_html,
     briefing_pdf,
+    briefing_text,
     meeting_briefing,
 )
 from .hazard_list import (
@@ -24,6 +25,6 @@ from .hazard_list import (
 
 __all__ = [
     "HAZARD_COLUMNS", "HTML_NAME", "MAX_BRIEFING_ITEMS", "MAX_EXPORT_ROWS", "PDF_NAME", "XLSX_MIME", "XLSX_NAME",
-    "Briefing", "briefing_html", "briefing_pdf", "describe_filters", "hazard_list", "hazards_xlsx",
-    "meeting_briefing",
+    "Briefing", "briefing_html", "briefing_pdf", "briefing_text", "describe_filters", "hazard_list",
+    "hazards_xlsx", "meeting_briefing",
 ]

@@ -154,6 +154,17 @@ def _footer(b: Briefing) -> str:
             f"{b.generated_at:%Y-%m-%d %H:%M}。")
 
 
+def briefing_text(b: Briefing) -> str:
+    """The briefing as plain text, for a message: the same figures and items as the page, masked."""
+    demo = " · 演示数据" if b.demo else ""
+    lines = [b.title, f"期间：{b.period} · 范围：{b.villages}{demo}", "", "本期指标"]
+    lines += [f"{group}：" + "，".join(f"{label} {value}" for label, value in cells)
+              for group, cells in b.kpi_rows]
+    lines += ["", f"逾期及重大隐患（{b.items_total} 项）"]
+    lines += [" · ".join(_item_cells(item)) for item in b.items] or ["无逾期或重大隐患。"]
+    return "\n".join([*lines, "", _footer(b)])
+
+
 BRIEFING_CSS = """
 @page { size: A4 portrait; margin: 12mm 12mm 14mm; }
 * { box-sizing: border-box; }
