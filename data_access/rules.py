@@ -60,6 +60,7 @@ ZERO_COUNTERS: dict[str, ColumnElement[bool]] = {
 # ---------------------------------------------------------------- risk hazards
 
 DUE_SOON_DAYS = 3  # 三色预警: yellow when the deadline is this close
+STABILITY = "涉稳"  # the category of the stability risks (涉稳风险隐患)
 
 
 def hazard_open() -> ColumnElement[bool]:
