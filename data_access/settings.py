@@ -50,6 +50,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("TIANDITU_KEY", "", "天地图 API key, needed when BASEMAP=tianditu."),
     Setting("SESSION_IDLE_MINUTES", "30", "A signed-in session expires after this much inactivity."),
     Setting("TIMEZONE", "Asia/Shanghai", "Local time zone of every stored time."),
+    Setting(
+        "RANKING_WEIGHTS",
+        "镇党委=1,职能科室=1,工作片=1,党员群众=1",
+        "Village ranking (花街擂台): each assessor's weight in a village's monthly track score.",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import database, imports, users
+from . import database, imports, ledgers, users
 from .shared import EXIT_UNUSABLE, CommandError, Parser
 
-COMMAND_MODULES = (database, imports, users)
+COMMAND_MODULES = (database, imports, ledgers, users)
 
 
 def build_parser() -> Parser:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import getpass
+import unicodedata
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import ArgumentError
@@ -61,3 +62,9 @@ def login_name(default: str = "cli") -> str:
         return getpass.getuser()
     except (KeyError, OSError):  # no user name in the environment or the password database
         return default
+
+
+def pad(text: str, width: int) -> str:
+    """`text` padded to `width` terminal columns (a Chinese character takes two)."""
+    used = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return text + " " * max(width - used, 0)
