@@ -301,3 +301,10 @@ def test_summary_has_the_ledgers(conn, villages):
     assert figures["petitions"] == {"received": 0, "resolved": 0}
     assert figures["disputes"] == {"mediated": 0, "amount_yuan": 0, "alert_pushes": 0}
     assert figures["projects"] == {"total": 0, "on_track": 0, "overdue": 0, "done": 0}
+
+
+def test_every_person_of_the_ledgers_is_masked():
+    people = ["leader", "responsible_person", "petitioner", "contact_leader", "village_cadre", "village_official",
+              "mediator"]
+    masked = mask_frame(pd.DataFrame({column: ["应国华"] for column in people} | {"project": ["双舟线白改黑"]}))
+    assert masked.iloc[0].to_dict() == dict.fromkeys(people, "应*华") | {"project": "双舟线白改黑"}
