@@ -304,7 +304,8 @@ def test_summary_has_the_ledgers(conn, villages):
 
 
 def test_every_person_of_the_ledgers_is_masked():
-    people = ["leader", "responsible_person", "petitioner", "contact_leader", "village_cadre", "village_official",
-              "mediator"]
-    masked = mask_frame(pd.DataFrame({column: ["应国华"] for column in people} | {"project": ["双舟线白改黑"]}))
+    people = ["leader", "responsible_person", "petitioner", "contact_leader", "village_cadre",
+              "village_official", "mediator"]
+    frame = pd.DataFrame({column: ["应国华"] for column in people} | {"project": ["双舟线白改黑"]})
+    masked = mask_frame(frame)
     assert masked.iloc[0].to_dict() == dict.fromkeys(people, "应*华") | {"project": "双舟线白改黑"}
