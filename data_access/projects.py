@@ -164,9 +164,24 @@ def _war_map_statement(shape: Shape):
 def of_village(conn: Connection, filters: Filters, today: dt.date, village: str) -> pd.DataFrame:
     """One village's projects, on the filter's reference day: id, project_id, project, leader,
     status, progress, next_deadline, warning, responsible_person (the village's); by project."""
-    frame = war_map(conn, Filters(filters.period, villages=(village,)), today)
-    mine = frame[frame["village"] == village]
-    return mine.drop(columns=["village", "lat", "lon", "project_lat", "project_lon"]).reset_index(drop=True)
+    filters = resolve(conn, Filters(filters.period, villages=(village,)))
+    frame = read_frame(conn, _village_statement(), _values(filters, today))
+    return to_dates(frame, "next_deadline")
+
+
+@functools.cache
+def _village_statement():
+    projects = _projects(Shape(villages=True, grids=False, categories=False)).subquery()
+    return (
+        select(
+            projects.c.id, projects.c.project_id, projects.c.project, projects.c.leader, projects.c.status,
+            projects.c.progress, projects.c.next_deadline, projects.c.warning,
+            ProjectVillage.responsible_person,
+        )
+        .join(ProjectVillage, ProjectVillage.project_id == projects.c.id)
+        .where(ProjectVillage.village_id.in_(VILLAGE_IDS))
+        .order_by(projects.c.project)
+    )  # fmt: skip
 
 
 def milestones(conn: Connection, project: int, today: dt.date) -> pd.DataFrame:

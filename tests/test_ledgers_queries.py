@@ -203,6 +203,11 @@ def test_war_map_draws_each_project_over_all_its_villages(conn, war_map):
     mine = projects.of_village(conn, Filters(period), TODAY, "尚仁村")
     assert sorted(mine["project"]) == sorted(["双舟线", "水表安装"])
     assert set(mine["responsible_person"]) == {"倪建明"}
+    # A village with no centre is not drawn, but its projects are still its projects.
+    no_centre = f.village(conn, "金杜村")
+    _insert(conn, ProjectVillage, project_id=war_map["green"], village_id=no_centre)
+    assert "金杜村" not in set(projects.war_map(conn, Filters(period), TODAY)["village"])
+    assert list(projects.of_village(conn, Filters(period), TODAY, "金杜村")["project"]) == ["小微园"]
     steps = projects.milestones(conn, war_map["red"], TODAY)
     assert [None if pd.isna(w) else w for w in steps["warning"]] == [None, "red"]
     assert [None if pd.isna(d) else d for d in steps["days_left"]] == [None, -5]
