@@ -9,8 +9,8 @@ over the months it was scored in. Its total is the sum of its track scores; its 
 among all the villages scored in the period, by total, best first (equal totals share a rank).
 change = its rank in the period of as many months just before minus its rank now (positive: it
 moved up; None: not ranked then). The last RECTIFICATION_COUNT places owe a rectification note
-(整改说明). The filter's villages choose the rows shown, each with its rank in the whole area;
-grids and categories do not apply.
+(整改说明), and so does a village tied with one of them. The filter's villages choose the rows
+shown, each with its rank in the whole area; grids and categories do not apply.
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ def ranking(conn: Connection, filters: Filters, weights: dict[str, float] | None
             "village": row.village, "rank": row.rank, "total": round(row.total, DECIMALS),
             **dict.fromkeys(RANKING_TRACKS),
             "change": earlier[row.village] - row.rank if row.village in earlier else None,
-            "rectify": row.rank > row.ranked - RECTIFICATION_COUNT,
+            "rectify": row.from_bottom <= RECTIFICATION_COUNT,
         })  # fmt: skip
         village[row.track] = round(row.score, DECIMALS)
     columns = ["village", "rank", "total", *RANKING_TRACKS, "change", "rectify"]
@@ -113,8 +113,8 @@ def ranking(conn: Connection, filters: Filters, weights: dict[str, float] | None
 @functools.cache
 def _statement(villages_chosen: bool):
     """Per village and track scored in the months FIRST_MONTH..LAST_MONTH: village, track, score,
-    total, rank, ranked (how many villages are ranked); only the chosen villages' rows when
-    `villages_chosen`, each with its rank among all."""
+    total, rank, from_bottom (its rank counted from the last); only the chosen villages' rows when
+    `villages_chosen`, each with its ranks among all."""
     score = VillageScore
     weight = case(*((score.assessor == assessor, w) for assessor, w in WEIGHTS.items()), else_=0.0)
     per_month = (
@@ -133,13 +133,14 @@ def _statement(villages_chosen: bool):
     total = func.sum(tracks.c.score)
     totals = (
         select(tracks.c.village_id, total.label("total"),
-               func.rank().over(order_by=total.desc()).label("rank"), func.count().over().label("ranked"))
+               func.rank().over(order_by=total.desc()).label("rank"),
+               func.rank().over(order_by=total).label("from_bottom"))
         .group_by(tracks.c.village_id)
         .subquery()
     )  # fmt: skip
     stmt = (
         select(Village.name.label("village"), tracks.c.track, tracks.c.score, totals.c.total, totals.c.rank,
-               totals.c.ranked)
+               totals.c.from_bottom)
         .join(totals, totals.c.village_id == tracks.c.village_id)
         .join(Village, Village.id == tracks.c.village_id)
     )  # fmt: skip

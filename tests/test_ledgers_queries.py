@@ -269,6 +269,15 @@ def test_ranking_ranks_moves_and_flags_the_last_three(conn, villages):
     assert first["change"].isna().all()  # nothing scored in April
 
 
+def test_a_village_tied_with_the_third_last_also_owes_a_note(conn, villages):
+    ids = [f.village(conn, f"村{k}") for k in range(6)]
+    for village, score in zip(ids, (100, 95, 80, 80, 70, 60)):
+        _scores(conn, village, D(2026, 7, 1), _all(score))
+    table = ranking.ranking(conn, Filters(ranking.period_of("month", D(2026, 7, 1))), EQUAL)
+    assert list(table["rank"]) == [1, 2, 3, 3, 5, 6]
+    assert list(table["rectify"]) == [False, False, True, True, True, True]
+
+
 def test_ranking_periods():
     assert ranking.period_of("quarter", D(2026, 11, 23)) == Period(D(2026, 10, 1), D(2026, 12, 31))
     assert ranking.last_full("half_year", D(2026, 11, 23)) == Period(D(2026, 1, 1), D(2026, 6, 30))

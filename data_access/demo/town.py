@@ -247,7 +247,7 @@ def _stability(
     rng: np.random.Generator, span: Span, out: RecordWriter, pools: tuple[np.ndarray, np.ndarray]
 ) -> list[tuple[records.Columns, records.HazardStory]]:
     """The stability risks (涉稳), quarter by quarter, in the villages outside the micro-centre:
-    exactly as the seed says in the last full quarter, about STABILITY_PER_QUARTER in the others."""
+    exactly as the seed says in the last full quarter, OTHER_QUARTER_STABILITY in the others."""
     villages = np.flatnonzero(~out.places.micro)
     settled = last_full_quarter(span.as_of)
     blocks = []
