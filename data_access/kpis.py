@@ -7,7 +7,7 @@ import datetime as dt
 
 from sqlalchemy import Connection
 
-from . import alerts, areas, events, hazards, population
+from . import alerts, areas, disputes, events, hazards, petitions, population, projects, stability
 from .filters import Filters, resolve
 
 ALERT_FIELDS = ("effective", "effective_prev_year", "effective_yoy", "cases", "cases_prev_year", "cases_yoy")
@@ -31,6 +31,10 @@ def summary(conn: Connection, filters: Filters, today: dt.date) -> dict:
         "hazards": hazards.kpis(conn, filters, today),
         "population": population.kpis(conn, filters, today),
         "zero_days": alerts.zero_days(conn, filters, today),
+        "stability": stability.kpis(conn, filters),
+        "petitions": petitions.kpis(conn, filters),
+        "disputes": disputes.kpis(conn, filters),
+        "projects": projects.kpis(conn, filters, today),
     }
 
 

@@ -11,7 +11,10 @@ import re
 import pandas as pd
 
 PERSONAL_COLUMNS = {"name": "name", "id_number": "id", "phone": "phone", "landlord": "name",
-                    "landlord_phone": "phone", "reporter": "name", "responsible_person": "name"}
+                    "landlord_phone": "phone", "reporter": "name", "responsible_person": "name",
+                    # the ledgers of issue 18: key projects, first petitions, mediated disputes
+                    "leader": "name", "petitioner": "name", "contact_leader": "name", "village_cadre": "name",
+                    "village_official": "name", "mediator": "name"}
 
 
 def mask_name(value: str | None) -> str | None:

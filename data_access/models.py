@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     column,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -43,6 +44,12 @@ HAZARD_STATUSES = ("待处置", "整改中", "已化解", "已销号")  # the wo
 HAZARD_OPEN_STATUSES = ("待处置", "整改中")
 ALERT_CATEGORIES = ("刑事", "治安", "交通", "火灾", "纠纷", "电信网络诈骗", "求助", "安全事故", "其他")
 TERMINAL_KINDS = ("摄像头", "烟感", "水位", "门禁", "其他")
+# 花街擂台 (seed 002): the five tracks every village is scored on, and who scores it.
+RANKING_TRACKS = ("基层党建", "集体经济", "重点项目", "美丽乡村", "平安建设")
+RANKING_ASSESSORS = ("镇党委", "职能科室", "工作片", "党员群众")
+PROJECT_STATUSES = ("未开工", "推进中", "已完成")  # a key project's state, in order
+PROJECT_DONE = "已完成"
+PETITION_FORMS = ("来信", "来访", "网上信访", "电话")
 
 
 class Base(DeclarativeBase):
@@ -114,6 +121,9 @@ class Hazard(Base):
     # Bumped by every change, so that a second, concurrent change is detected.
     version: Mapped[int] = mapped_column(Integer, default=1)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    # 0006: a 涉稳 risk that could become a mass incident (容易引起群体性事件). Its 包案领导 is the
+    # responsible person, as for every hazard.
+    mass_incident_risk: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class HazardHistory(Base):
@@ -266,7 +276,115 @@ class Terminal(Base):
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
-RECORD_TABLES = (Hazard, House, PopulationStay, Alert, GridEvent, Terminal)
+class VillageScore(Base):
+    """One assessor's score (0-100) of one village on one track for one month (月考季评, 花街擂台).
+    The upstream sheets carry no id: source_id is made of the village, month, track and assessor."""
+
+    __tablename__ = "village_scores"
+    __table_args__ = (Index(None, "month", "village_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[str] = mapped_column(String(200), unique=True)
+    village_id: Mapped[int] = mapped_column(ForeignKey("villages.id"))
+    month: Mapped[dt.date] = mapped_column(Date)  # its first day
+    track: Mapped[str] = mapped_column(String(8))
+    assessor: Mapped[str] = mapped_column(String(8))
+    score: Mapped[float] = mapped_column(Float)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Project(Base):
+    """A key project (重点工程) of the war map (作战图): who answers for it, how far it is."""
+
+    __tablename__ = "projects"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[str] = mapped_column(String(64), unique=True)  # 项目编号
+    name: Mapped[str] = mapped_column(String(100))
+    leader: Mapped[str | None] = mapped_column(String(64))  # 责任领导
+    unit: Mapped[str | None] = mapped_column(String(100))  # 牵头单位
+    status: Mapped[str] = mapped_column(String(8))
+    progress: Mapped[int | None] = mapped_column(Integer)  # percent
+    deadline: Mapped[dt.date | None] = mapped_column(Date)  # 完成期限
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ProjectVillage(Base):
+    """A village a key project involves, with the village's responsible person."""
+
+    __tablename__ = "project_villages"
+    __table_args__ = (Index(None, "project_id"), Index(None, "village_id"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[str] = mapped_column(String(200), unique=True)  # 项目编号|村
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    village_id: Mapped[int] = mapped_column(ForeignKey("villages.id"))
+    responsible_person: Mapped[str | None] = mapped_column(String(64))
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ProjectMilestone(Base):
+    """A milestone (时间节点) of a key project: its deadline, and when it was done."""
+
+    __tablename__ = "project_milestones"
+    __table_args__ = (Index(None, "project_id", "deadline"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[str] = mapped_column(String(200), unique=True)  # 项目编号|节点
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    deadline: Mapped[dt.date] = mapped_column(Date)
+    done_at: Mapped[dt.date | None] = mapped_column(Date)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Petition(Base):
+    """A first petition (初信初访), handled by a contact leader, a town cadre linked to the village
+    and a village cadre (联系领导 + 联村干部 + 村干部)."""
+
+    __tablename__ = "petitions"
+    __table_args__ = (
+        Index(None, "village_id", "received_at"), Index(None, "received_at"), Index(None, "grid_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[str] = mapped_column(String(64), unique=True)
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    form: Mapped[str | None] = mapped_column(String(8))
+    category: Mapped[str | None] = mapped_column(String(32))
+    village_id: Mapped[int] = mapped_column(ForeignKey("villages.id"))
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"))
+    petitioner: Mapped[str | None] = mapped_column(String(64))
+    summary: Mapped[str | None] = mapped_column(Text)
+    contact_leader: Mapped[str | None] = mapped_column(String(64))
+    village_cadre: Mapped[str | None] = mapped_column(String(64))  # 联村干部
+    village_official: Mapped[str | None] = mapped_column(String(64))  # 村干部
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Dispute(Base):
+    """A dispute brought to mediation (矛盾纠纷调解): the amount involved, and whether one police
+    alert pushed it to the three sides at once (一警情三推送)."""
+
+    __tablename__ = "disputes"
+    __table_args__ = (
+        Index(None, "village_id", "mediated_at"), Index(None, "mediated_at"), Index(None, "grid_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[str] = mapped_column(String(64), unique=True)
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    category: Mapped[str | None] = mapped_column(String(32))
+    village_id: Mapped[int] = mapped_column(ForeignKey("villages.id"))
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"))
+    amount_yuan: Mapped[int | None] = mapped_column(Integer)  # whole yuan
+    alert_pushed: Mapped[bool] = mapped_column(Boolean, default=False)
+    alert_source_id: Mapped[str | None] = mapped_column(String(64))  # the alert's 警情编号
+    mediator: Mapped[str | None] = mapped_column(String(64))
+    mediated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    summary: Mapped[str | None] = mapped_column(Text)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+RECORD_TABLES = (
+    Hazard, House, PopulationStay, Alert, GridEvent, Terminal,
+    VillageScore, Project, ProjectVillage, ProjectMilestone, Petition, Dispute,
+)  # fmt: skip
 
 
 # ---------------------------------------------------------------- summaries

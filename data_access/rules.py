@@ -12,7 +12,16 @@ import datetime as dt
 
 from sqlalchemy import ColumnElement, func
 
-from .models import HAZARD_OPEN_STATUSES, Alert, GridEvent, Hazard, PopulationStay
+from .models import (
+    HAZARD_OPEN_STATUSES,
+    PROJECT_DONE,
+    Alert,
+    GridEvent,
+    Hazard,
+    PopulationStay,
+    Project,
+    ProjectMilestone,
+)
 
 # ---------------------------------------------------------------- grid events
 
@@ -60,6 +69,7 @@ ZERO_COUNTERS: dict[str, ColumnElement[bool]] = {
 # ---------------------------------------------------------------- risk hazards
 
 DUE_SOON_DAYS = 3  # 三色预警: yellow when the deadline is this close
+STABILITY = "涉稳"  # the category of the stability risks (涉稳风险隐患)
 
 
 def hazard_open() -> ColumnElement[bool]:
@@ -70,6 +80,11 @@ def hazard_open() -> ColumnElement[bool]:
 def hazard_overdue(reference_day) -> ColumnElement[bool]:
     """Open with a deadline before the reference day (三色 red). The date first: most rows stop there."""
     return (Hazard.deadline < reference_day) & hazard_open()
+
+
+def stability_risk() -> ColumnElement[bool]:
+    """A stability risk (涉稳风险隐患): a hazard of category 涉稳."""
+    return Hazard.category == STABILITY
 
 
 def enterprises_counted():
@@ -119,3 +134,15 @@ def stay_anomaly(kind: str, *, unverified_if_arrived_before, permit_expiring_by)
     if kind == "permit_expiring":
         return PopulationStay.permit_expiry <= permit_expiring_by
     raise ValueError(f"unknown anomaly {kind!r}")
+
+
+# ---------------------------------------------------------------- key projects (作战图)
+
+
+def project_done() -> ColumnElement[bool]:
+    return Project.status == PROJECT_DONE
+
+
+def milestone_pending(day) -> ColumnElement[bool]:
+    """A milestone not done by `day`: its deadline is one the project still has to meet."""
+    return ProjectMilestone.done_at.is_(None) | (ProjectMilestone.done_at > day)

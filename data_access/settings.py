@@ -57,6 +57,11 @@ SETTINGS: tuple[Setting, ...] = (
         "warning messages link back to the item under it; empty: no links.",
     ),
     Setting("WATCH_INTERVAL_S", "60", "The early-warning watcher: seconds between two rounds of its rules."),
+    Setting(
+        "RANKING_WEIGHTS",
+        "镇党委=1,职能科室=1,工作片=1,党员群众=1",
+        "Village ranking (花街擂台): each assessor's weight in a village's monthly track score.",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

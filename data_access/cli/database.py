@@ -54,7 +54,8 @@ def cmd_kpis(args: argparse.Namespace) -> int:
         print(json.dumps(figures, ensure_ascii=False, indent=2))
         return EXIT_OK
     print(f"period {figures['period']['from']} .. {figures['period']['to']}; villages: {', '.join(figures['villages'])}")
-    for group in ("events", "alerts", "alerts_previous_period", "hazards", "population", "zero_days"):
+    for group in ("events", "alerts", "alerts_previous_period", "hazards", "population", "zero_days",
+                  "stability", "petitions", "disputes", "projects"):
         for key, value in figures[group].items():
             if key.endswith("_rate"):
                 shown = rate(value)

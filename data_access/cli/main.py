@@ -7,10 +7,10 @@ from collections.abc import Sequence
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import database, imports, notify, users
+from . import database, imports, ledgers, notify, users
 from .shared import EXIT_UNUSABLE, CommandError, Parser
 
-COMMAND_MODULES = (database, imports, users, notify)
+COMMAND_MODULES = (database, imports, ledgers, users, notify)
 
 
 def build_parser() -> Parser:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import getpass
+import unicodedata
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import ArgumentError
@@ -67,3 +68,9 @@ def cli_actor() -> str:
     """Who the audit log names for a change made on the command line: cli:<login name>."""
     name = login_name("")
     return f"cli:{name}" if name else "cli"
+
+
+def pad(text: str, width: int) -> str:
+    """`text` padded to `width` terminal columns (a Chinese character takes two)."""
+    used = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return text + " " * max(width - used, 0)

@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import getpass
 import sys
-import unicodedata
 
 from .. import accounts
 from ..models import USER_ROLES
-from .shared import EXIT_BAD_INPUT, EXIT_OK, CommandError, Parser, cli_actor, open_engine
+from .shared import EXIT_BAD_INPUT, EXIT_OK, CommandError, Parser, cli_actor, open_engine, pad
 
 
 def read_password(prompt: str = "Password: ") -> str:
@@ -72,14 +71,8 @@ def cmd_list(args) -> int:
         state = ("active" if u.active else "disabled") + (" demo" if u.is_demo else "")
         last = u.last_login_at.strftime("%Y-%m-%d %H:%M") if _present(u.last_login_at) else "never"
         locked = u.locked_until.strftime("%Y-%m-%d %H:%M:%S") if _present(u.locked_until) else ""
-        print(f"{_pad(u.name, 20)} {u.role:<7} {state:<9} {last:<17} {locked}".rstrip())
+        print(f"{pad(u.name, 20)} {u.role:<7} {state:<9} {last:<17} {locked}".rstrip())
     return EXIT_OK
-
-
-def _pad(text: str, width: int) -> str:
-    """`text` padded to `width` terminal columns (a Chinese character takes two)."""
-    used = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-    return text + " " * max(width - used, 0)
 
 
 def _present(value) -> bool:

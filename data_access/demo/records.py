@@ -43,7 +43,7 @@ def _p(weights: dict[str, float], keys: tuple[str, ...]) -> np.ndarray:
     return w / w.sum()
 
 
-def _choose(rng: np.random.Generator, keys: tuple[str, ...], weights: dict[str, float], n: int) -> np.ndarray:
+def choose(rng: np.random.Generator, keys: tuple[str, ...], weights: dict[str, float], n: int) -> np.ndarray:
     return np.array(keys, dtype=object)[rng.choice(len(keys), n, p=_p(weights, keys))]
 
 
@@ -176,7 +176,7 @@ def alerts(
     category = np.empty(n, dtype=object)
     for k, weights in ALERT_CATEGORY_WEIGHTS.items():
         mask = kind == k
-        category[mask] = _choose(rng, ALERT_CATEGORIES, weights, int(mask.sum()))
+        category[mask] = choose(rng, ALERT_CATEGORIES, weights, int(mask.sum()))
     became_case = kind == "case"
     effective = kind != "other"
     chosen = _sized(rng, places, villages, n)
@@ -218,7 +218,8 @@ HAZARD_PHRASES = {
     "建筑施工": ("工地脚手架搭设不规范", "基坑未设置防护栏"),
     "防汛": ("山塘坝体渗漏", "河道淤堵影响行洪", "边坡存在滑坡风险"),
     "危旧房": ("老旧房屋墙体开裂", "C级危房仍有人居住"),
-    "涉稳": ("企业欠薪引发聚集风险", "征地补偿诉求未解决"),
+    "涉稳": ("企业欠薪引发聚集风险", "征地补偿诉求未解决", "拆迁安置矛盾", "涉众型集资纠纷",
+             "工程款拖欠引发讨薪"),
     "矛盾纠纷": ("邻里宅基地纠纷", "土地承包纠纷", "房屋租赁纠纷"),
 }
 RESPONSIBLE_UNITS = {
@@ -270,14 +271,16 @@ def hazards(
     count: int,
     end: np.datetime64,
     source: str | None = None,
+    categories: dict[str, float] = HAZARD_CATEGORY_WEIGHTS,
 ) -> tuple[Columns, HazardStory]:
-    """`count` hazards found on the given days in the given villages, with their state at `end`."""
+    """`count` hazards found on the given days in the given villages, with their state at `end`;
+    their categories drawn with the relative weights `categories`."""
     enterprises, leaders = pools
     n = count
     chosen = _sized(rng, places, villages, n)
     cols = _located(rng, places, chosen)
-    category = _choose(rng, HAZARD_CATEGORIES, HAZARD_CATEGORY_WEIGHTS, n)
-    level = _choose(rng, HAZARD_LEVELS, HAZARD_LEVEL_WEIGHTS, n)
+    category = choose(rng, HAZARD_CATEGORIES, categories, n)
+    level = choose(rng, HAZARD_LEVELS, HAZARD_LEVEL_WEIGHTS, n)
     has_enterprise = np.isin(category, ENTERPRISE_CATEGORIES) & (rng.random(n) < ENTERPRISE_SHARE)
     enterprise = np.where(
         has_enterprise, enterprises[chosen, rng.integers(0, ENTERPRISES_PER_VILLAGE, n)], None
@@ -316,13 +319,14 @@ def hazards(
         found_at=found,
         source=np.full(n, source, dtype=object)
         if source
-        else _choose(rng, tuple(HAZARD_SOURCES), HAZARD_SOURCES, n),
+        else choose(rng, tuple(HAZARD_SOURCES), HAZARD_SOURCES, n),
         responsible_unit=town + np.vectorize(RESPONSIBLE_UNITS.get, otypes=[object])(category),
         responsible_person=leaders[chosen, rng.integers(0, LEADERS_PER_VILLAGE, n)],
         deadline=deadline,
         status=status,
         resolved_at=np.where(is_resolved, resolved, NAT),
         version=np.ones(n, dtype=np.int64),
+        mass_incident_risk=np.zeros(n, bool),
     )
     story = HazardStory(
         started=np.where(is_started, started, NAT),
@@ -631,7 +635,7 @@ def terminals(
     n = len(village)
     cols = _located(rng, places, village)
     del cols["grid_id"]
-    kind = _choose(rng, TERMINAL_KINDS, TERMINAL_KIND_WEIGHTS, n)
+    kind = choose(rng, TERMINAL_KINDS, TERMINAL_KIND_WEIGHTS, n)
     serial = np.concatenate([np.arange(1, k + 1) for k in per_village]) if n else np.zeros(0, np.int64)
     online = rng.random(n) >= OFFLINE_SHARE
     cols.update(

@@ -151,13 +151,17 @@ class RecordWriter:
             out["house_id"] = self.house_ids[out["house_id"]]
         if code is not None:
             before = self._serial.get(code, 0)
-            serial = before + 1 + np.arange(n)
             self._serial[code] = before + n
-            digits = np.char.zfill(serial.astype(str), SOURCE_ID_DIGITS).astype(object)
-            out["source_id"] = f"{SOURCE_PREFIX}{code}-" + digits
+            out["source_id"] = source_ids(code, before + 1 + np.arange(n))
             out["is_demo"] = np.ones(n, bool)
         self.writer.write(table, out)
         return ids
+
+
+def source_ids(code: str, serials: np.ndarray) -> np.ndarray:
+    """The demo source ids DEMO-<code>-<serial> of the records of `code` written as the serials-th
+    (counting from 1, in the order RecordWriter.write received them)."""
+    return f"{SOURCE_PREFIX}{code}-" + np.char.zfill(serials.astype(str), SOURCE_ID_DIGITS).astype(object)
 
 
 def concat(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:

@@ -1,24 +1,46 @@
 """The town scenario: Huajie over three years, reproducing the figures of DOMAIN.md exactly.
 
 For any as-of day D the town's last full quarter before D has 3755 grid events, all closed
-within the quarter, 3752 on time and 3674 dispatched; the micro-centre's four villages have,
-from 1 January to D, 256 hazards (5 enterprises shut), effective alerts −17% and cases −42%
-against the same dates a year earlier, and no 民转刑 case, major accident or telecom fraud.
-Counts that must be exact are generated as exact counts in their own time window; the rest
-is drawn at plausible rates.
+within the quarter, 3752 on time and 3674 dispatched; 44 stability risks (涉稳) found, 5 of them
+resolved within the quarter and 2 that could become a mass incident; 368 first petitions
+received, 318 of them resolved within the quarter; 27 disputes mediated, involving 448,000 yuan,
+2 of them pushed by a police alert. The micro-centre's four villages have, from 1 January to D,
+256 hazards (5 enterprises shut), effective alerts −17% and cases −42% against the same dates a
+year earlier, and no 民转刑 case, major accident or telecom fraud; stability risks lie outside
+them, so that those 256 are the door-to-door ones. 倪宅村 ranks first in every half-year (it
+won the 擂台赛 of 27 June). The five key projects of the seed's war map stand as of D: one done,
+one overdue, three on track. Counts that must be exact are generated as exact counts in their
+own time window; the rest is drawn at plausible rates.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 
 import numpy as np
 
 from ..filters import minus_years
-from ..models import Alert, GridEvent, Hazard, HazardHistory, House, PopulationStay, Terminal
-from . import geography, records
+from ..models import (
+    Alert,
+    Dispute,
+    GridEvent,
+    Hazard,
+    HazardHistory,
+    House,
+    Petition,
+    PopulationStay,
+    Project,
+    ProjectMilestone,
+    ProjectVillage,
+    Terminal,
+    VillageScore,
+)
+from ..rules import STABILITY
+from . import geography, ledgers, records
+from .ledgers import KeyProject, Milestone
 from .load import BulkWriter
-from .scenario import RecordWriter, Span, concat, day64, days_between, sort_by, write_places
+from .scenario import RecordWriter, Span, concat, day64, days_between, sort_by, source_ids, write_places
 
 DAYS_PER_YEAR = 365
 
@@ -34,6 +56,59 @@ SHUT_ENTERPRISES = 5
 SHUT_REPEATS = 2  # of the shut enterprises, this many have a second hazard
 MICRO_HAZARDS_PER_YEAR = 300  # before this year
 AREA_HAZARDS_PER_YEAR = (250.0, 320.0)
+# The ordinary hazards' categories: the stability risks (涉稳) are made apart, outside the micro-centre.
+ORDINARY_CATEGORIES = {k: w for k, w in records.HAZARD_CATEGORY_WEIGHTS.items() if k != STABILITY}
+
+STABILITY_FOUND = 44  # in the last full quarter (seed 000: 排查出涉稳风险隐患 44 起)
+STABILITY_RESOLVED = 5  # of them, within the quarter (已化解 5 起)
+MASS_INCIDENT_RISKS = 2  # of them (容易引起群体性事件的 2 起)
+OTHER_QUARTER_STABILITY = (18, 31)  # a full quarter other than the last, exclusive bound
+
+PETITIONS_RECEIVED = 368  # in the last full quarter (初信初访件 368 起)
+PETITIONS_RESOLVED = 318  # of them, within the quarter (已化解 318 起)
+OTHER_QUARTER_PETITIONS = (300, 421)  # a full quarter other than the last, exclusive bound
+
+DISPUTES_MEDIATED = 27  # in the last full quarter (调解矛盾纠纷 27 起)
+DISPUTE_AMOUNT_YUAN = 448_000  # theirs (涉及金额 44.8 万元)
+ALERT_PUSHES = 2  # of them (一警情三推送 2 起)
+OTHER_QUARTER_DISPUTES = (18, 37)  # a full quarter other than the last, exclusive bound
+PENDING_DISPUTES = 4  # received in the last PENDING_DAYS, not mediated yet
+PENDING_DAYS = 20
+DAYS_PER_QUARTER = 91
+
+RANKING_LEADER = "倪宅村"
+# The war map (seed 000): the five key projects, their villages (none in more than three, as the
+# seed says; 杨公村 in three) and milestones, in days from the as-of day. The 20 扩网村 are the
+# villages outside the town seat's block.
+TOWN_SEAT_VILLAGES = ("倪宅村", "凤凰村", "桃源村", "上京岭村", "花街村", "金丰村")
+KEY_PROJECTS = (
+    KeyProject(
+        "330国道南移", "花街镇交通办", "推进中", 62, 120,
+        ("花街村", "金丰村", "倪宅村", "凤凰村", "杨公村", "新川村"),
+        (Milestone("政策处理完成", -90, -95), Milestone("三线迁移", 2), Milestone("路基施工完成", 60),
+         Milestone("新线通车", 120)),
+    ),
+    KeyProject(
+        "西北三环建设政策处理", "花街镇征迁办", "推进中", 78, 30,
+        ("八字墙村", "小界岭村", "杨坑村", "下王村"),
+        (Milestone("摸底丈量", -120, -125), Milestone("签订征迁协议", -5), Milestone("腾空交地", 30)),
+    ),
+    KeyProject(
+        "小微园配套设施建设", "花街镇经济发展办", "推进中", 45, 200,
+        ("花街村", "金丰村", "杨公村"),
+        (Milestone("方案审批", -60, -62), Milestone("道路管网施工", 45), Milestone("配套用房竣工", 200)),
+    ),
+    KeyProject(
+        "双舟线白改黑", "花街镇建设办", "推进中", 55, 90,
+        ("双溪村", "塘头应村", "溪边汪村", "潘宅村"),
+        (Milestone("三线迁移阻碍点位清零（21个，已消除10个）", 20), Milestone("沥青摊铺", 75)),
+    ),
+    KeyProject(
+        "20个扩网村自来水表安装", "花街镇农业农村办", "已完成", 100, -5,
+        tuple(v for area in geography.OTHER_AREAS.values() for v in area if v not in TOWN_SEAT_VILLAGES),
+        (Milestone("安装费收缴", -100, -104), Milestone("水表安装", -20, -25), Milestone("通水验收", -5, -6)),
+    ),
+)  # fmt: skip
 
 EFFECTIVE_CHANGE_PCT = -17
 CASES_CHANGE_PCT = -42
@@ -59,7 +134,7 @@ ACCIDENT = "安全事故"
 
 def planned_rows() -> int:
     """About how many rows the town scenario writes (for the progress bar)."""
-    return 90_000
+    return 115_000
 
 
 def build(rng: np.random.Generator, span: Span, writer: BulkWriter) -> None:
@@ -70,9 +145,39 @@ def build(rng: np.random.Generator, span: Span, writer: BulkWriter) -> None:
     pools = (records.enterprise_pool(rng, places), records.leader_pool(rng, places))
     _houses_and_stays(rng, span, out, pools[0])
     _hazards(rng, span, out, pools)
-    _alerts(rng, span, out)
+    alerts = _alerts(rng, span, out)
     _events(rng, span, out)
     _terminals(rng, span, out)
+    who = ledgers.cadres(rng, places)
+    _scores(rng, span, out)
+    _projects(span, out, who)
+    _petitions(rng, span, out, who)
+    _disputes(rng, span, out, alerts)
+
+
+def quarters(span: Span) -> Iterator[tuple[dt.date, dt.date, tuple[dt.date, dt.date]]]:
+    """The calendar quarters the span touches: (its first day in the span, its last day in the
+    span, the whole quarter's first and last day)."""
+    quarter = quarter_of(span.first)
+    while quarter[0] <= span.as_of:
+        yield max(quarter[0], span.first), min(quarter[1], span.as_of), quarter
+        quarter = quarter_of(quarter[1] + dt.timedelta(days=1))
+
+
+def _quarter_end(quarter: tuple[dt.date, dt.date]) -> np.datetime64:
+    """The first instant after the quarter."""
+    return day64(quarter[1] + dt.timedelta(days=1)).astype("datetime64[s]")
+
+
+def _usual_count(
+    rng: np.random.Generator, first: dt.date, last: dt.date, quarter: tuple[dt.date, dt.date],
+    usual: tuple[int, int],
+) -> int:
+    """How many records of a kind a quarter other than the last full one has (`usual`: the range
+    of a whole quarter, exclusive bound), or the part of it in the span."""
+    if (first, last) == quarter:
+        return int(rng.integers(*usual))
+    return int(rng.poisson(sum(usual) / 2 * ((last - first).days + 1) / DAYS_PER_QUARTER))
 
 
 def _houses_and_stays(
@@ -105,6 +210,7 @@ def _hazards(
         MICRO_HAZARDS_THIS_YEAR,
         span.end,
         source=records.DOOR_TO_DOOR,
+        categories=ORDINARY_CATEGORIES,
     )
     _shut(rng, window[0], pools[0])
     blocks = [window]
@@ -115,6 +221,7 @@ def _hazards(
         rate = rng.uniform(*AREA_HAZARDS_PER_YEAR)
         villages = np.flatnonzero(areas == area)
         blocks.append(_hazard_block(rng, out, pools, villages, span.first_day, span.days, rate, span))
+    blocks += _stability(rng, span, out, pools)
     cols = concat([cols for cols, _ in blocks])
     story = records.HazardStory.concat([story for _, story in blocks]).take(sort_by(cols, "found_at"))
     ids = out.write(Hazard.__table__, cols, "HZ")
@@ -132,7 +239,30 @@ def _hazard_block(
     span: Span,
 ) -> tuple[records.Columns, records.HazardStory]:
     count = rng.poisson(per_year * n_days / DAYS_PER_YEAR)
-    return records.hazards(rng, out.places, pools, villages, first, n_days, count, span.end)
+    return records.hazards(rng, out.places, pools, villages, first, n_days, count, span.end,
+                           categories=ORDINARY_CATEGORIES)
+
+
+def _stability(
+    rng: np.random.Generator, span: Span, out: RecordWriter, pools: tuple[np.ndarray, np.ndarray]
+) -> list[tuple[records.Columns, records.HazardStory]]:
+    """The stability risks (涉稳), quarter by quarter, in the villages outside the micro-centre:
+    exactly as the seed says in the last full quarter, OTHER_QUARTER_STABILITY in the others."""
+    villages = np.flatnonzero(~out.places.micro)
+    settled = last_full_quarter(span.as_of)
+    blocks = []
+    for first, last, quarter in quarters(span):
+        first_day, n_days = days_between(first, last)
+        count = (STABILITY_FOUND if quarter == settled
+                 else _usual_count(rng, first, last, quarter, OTHER_QUARTER_STABILITY))  # fmt: skip
+        cols, story = records.hazards(rng, out.places, pools, villages, first_day, n_days, count, span.end,
+                                      categories={STABILITY: 1})
+        ledgers.stability(rng, cols, story, span.end)
+        if quarter == settled:
+            ledgers.settle_stability(rng, cols, story, _quarter_end(quarter), STABILITY_RESOLVED,
+                                     MASS_INCIDENT_RISKS, span.end)
+        blocks.append((cols, story))
+    return blocks
 
 
 def _shut(rng: np.random.Generator, cols: records.Columns, enterprises: np.ndarray) -> None:
@@ -186,7 +316,8 @@ def _alert_counts(rng: np.random.Generator, n_days: int, effective: float, cases
     return n_cases, n_effective - n_cases, rng.poisson(other * n_days / DAYS_PER_YEAR)
 
 
-def _alerts(rng: np.random.Generator, span: Span, out: RecordWriter) -> None:
+def _alerts(rng: np.random.Generator, span: Span, out: RecordWriter) -> records.Columns:
+    """The alerts (written; returned in the order written, village indexes not yet ids)."""
     places = out.places
     micro = places.micro_index
     others = np.flatnonzero(~places.micro)
@@ -244,6 +375,7 @@ def _alerts(rng: np.random.Generator, span: Span, out: RecordWriter) -> None:
     _zero_counters(rng, cols, micro, day64(this_year).astype("datetime64[s]"))
     sort_by(cols, "received_at")
     out.write(Alert.__table__, cols, "AL")
+    return cols
 
 
 def _recategorise(rng: np.random.Generator, cols: records.Columns, rows: np.ndarray, category: str) -> None:
@@ -298,9 +430,7 @@ def _events(rng: np.random.Generator, span: Span, out: RecordWriter) -> None:
     villages = np.arange(len(out.places.names))
     settled = last_full_quarter(span.as_of)
     blocks = []
-    quarter = quarter_of(span.first)
-    while quarter[0] <= span.as_of:
-        first, last = max(quarter[0], span.first), min(quarter[1], span.as_of)
+    for first, last, quarter in quarters(span):
         first_day, n_days = days_between(first, last)
         if quarter == settled:
             count = QUARTER_EVENTS
@@ -314,12 +444,10 @@ def _events(rng: np.random.Generator, span: Span, out: RecordWriter) -> None:
             )
         cols = records.events(rng, out.places, villages, first_day, n_days, count, span.end)
         if quarter == settled:
-            quarter_end = day64(quarter[1] + dt.timedelta(days=1)).astype("datetime64[s]")
             records.settle_quarter(
-                rng, cols, np.arange(count), quarter_end, QUARTER_LATE, QUARTER_UNDISPATCHED
+                rng, cols, np.arange(count), _quarter_end(quarter), QUARTER_LATE, QUARTER_UNDISPATCHED
             )
         blocks.append(cols)
-        quarter = quarter_of(quarter[1] + dt.timedelta(days=1))
     cols = concat(blocks)
     sort_by(cols, "reported_at")
     out.write(GridEvent.__table__, cols, "EV")
@@ -340,3 +468,82 @@ def _terminals(rng: np.random.Generator, span: Span, out: RecordWriter) -> None:
     cols["online"][rows] = online
     cols["last_seen_at"][rows] = records.last_seen(rng, online, span.last_day)
     out.write(Terminal.__table__, cols, "TM")
+
+
+# ---------------------------------------------------------------- the seeds' other ledgers
+
+
+def _scores(rng: np.random.Generator, span: Span, out: RecordWriter) -> None:
+    """Every village's scores for each month from the first whole month of the records to the
+    last month before the as-of day's."""
+    def next_month(day: dt.date) -> dt.date:
+        return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+    month = span.first if span.first.day == 1 else next_month(span.first)
+    months = []
+    while month < span.as_of.replace(day=1):
+        months.append(month)
+        month = next_month(month)
+    names = out.places.names
+    values = ledgers.scores(rng, len(names), names.index(RANKING_LEADER), months)
+    out.write(VillageScore.__table__, ledgers.score_columns(values, months, names), None)
+
+
+def _projects(span: Span, out: RecordWriter, who: ledgers.Cadres) -> None:
+    codes = list(source_ids("PJ", np.arange(1, len(KEY_PROJECTS) + 1)))
+    index = {name: i for i, name in enumerate(out.places.names)}
+    projects, villages, milestones = ledgers.project_columns(KEY_PROJECTS, who, index, span.as_of, codes)
+    ids = out.write(Project.__table__, projects, None)
+    for cols, table in ((villages, ProjectVillage.__table__), (milestones, ProjectMilestone.__table__)):
+        cols["project_id"] = ids[cols["project_id"]]
+        out.write(table, cols, None)
+
+
+def _petitions(rng: np.random.Generator, span: Span, out: RecordWriter, who: ledgers.Cadres) -> None:
+    villages = np.arange(len(out.places.names))
+    settled = last_full_quarter(span.as_of)
+    blocks = []
+    for first, last, quarter in quarters(span):
+        first_day, n_days = days_between(first, last)
+        count = (PETITIONS_RECEIVED if quarter == settled
+                 else _usual_count(rng, first, last, quarter, OTHER_QUARTER_PETITIONS))  # fmt: skip
+        cols = ledgers.petitions(rng, out.places, who, villages, first_day, n_days, count, span.end)
+        if quarter == settled:
+            resolved = ledgers.settle(rng, cols["received_at"], cols["resolved_at"], _quarter_end(quarter),
+                                      PETITIONS_RESOLVED, span.end)
+            cols["resolved_at"] = resolved
+        blocks.append(cols)
+    cols = concat(blocks)
+    sort_by(cols, "received_at")
+    out.write(Petition.__table__, cols, "XF")
+
+
+def _disputes(rng: np.random.Generator, span: Span, out: RecordWriter, alerts: records.Columns) -> None:
+    """Disputes by the quarter they were mediated in, some pushed by one of `alerts` (the
+    effective 纠纷 ones); and a few received lately, not mediated yet."""
+    villages = np.arange(len(out.places.names))
+    settled = last_full_quarter(span.as_of)
+    alert_ids = source_ids("AL", np.arange(1, len(alerts["received_at"]) + 1))  # as _alerts wrote them
+    dispute_alerts = np.flatnonzero((alerts["category"] == "纠纷") & alerts["effective"])
+    earliest = span.first_day.astype("datetime64[s]")
+    blocks = []
+    for first, last, quarter in quarters(span):
+        first_day, n_days = days_between(first, last)
+        if quarter == settled:
+            cols = ledgers.disputes(rng, out.places, villages, first_day, n_days, DISPUTES_MEDIATED, earliest)
+            ledgers.exact_amounts(cols, DISPUTE_AMOUNT_YUAN)
+            pushed = rng.choice(DISPUTES_MEDIATED, ALERT_PUSHES, replace=False)
+        else:
+            count = _usual_count(rng, first, last, quarter, OTHER_QUARTER_DISPUTES)
+            cols = ledgers.disputes(rng, out.places, villages, first_day, n_days, count, earliest)
+            pushed = np.flatnonzero(rng.random(count) < ledgers.ALERT_PUSH_SHARE)
+        ledgers.alert_pushes(rng, out.places, cols, pushed, alerts, alert_ids, dispute_alerts)
+        blocks.append(cols)
+    first_day, n_days = days_between(span.as_of - dt.timedelta(days=PENDING_DAYS - 1), span.as_of)
+    pending = ledgers.disputes(rng, out.places, villages, first_day, n_days, PENDING_DISPUTES, earliest)
+    pending["received_at"] = pending["mediated_at"]
+    pending["mediated_at"] = np.full(PENDING_DISPUTES, records.NAT)
+    blocks.append(pending)
+    cols = concat(blocks)
+    sort_by(cols, "received_at")
+    out.write(Dispute.__table__, cols, "TJ")

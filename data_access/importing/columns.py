@@ -14,37 +14,52 @@ from ..models import (
     HAZARD_CATEGORIES,
     HAZARD_LEVELS,
     HAZARD_STATUSES,
+    PETITION_FORMS,
+    PROJECT_STATUSES,
+    RANKING_ASSESSORS,
+    RANKING_TRACKS,
     TERMINAL_KINDS,
     Alert,
     Base,
+    Dispute,
     Grid,
     GridEvent,
     Hazard,
     House,
+    Petition,
     PopulationStay,
+    Project,
+    ProjectMilestone,
+    ProjectVillage,
     Terminal,
     Village,
+    VillageScore,
 )
 
 # Value types a column can have; parsing.py has one parser per type.
-TEXT, DATETIME, DATE, BOOL, NUMBER, COUNT, CHOICE, ID_NUMBER, PHONE = (
+TEXT, DATETIME, DATE, MONTH, BOOL, NUMBER, COUNT, PERCENT, YUAN, CHOICE, ID_NUMBER, PHONE = (
     "text",
     "datetime",
     "date",
+    "month",
     "bool",
     "number",
     "count",
+    "percent",
+    "yuan",
     "choice",
     "id_number",
     "phone",
 )
-# Names resolved against the database: a village, a grid in it, a rented house.
-VILLAGE, GRID, HOUSE = "village", "grid", "house"
+# Names resolved against the database: a village, a grid in it; and the upstream ids of records
+# another kind refers to (REFERENCES): a rented house, a key project.
+VILLAGE, GRID, HOUSE, PROJECT = "village", "grid", "house", "project"
 # The database field such a name is looked up in.
 NAME_FIELDS = {
     VILLAGE: Village.__table__.c.name,
     GRID: Grid.__table__.c.name,
     HOUSE: House.__table__.c.source_id,
+    PROJECT: Project.__table__.c.source_id,
 }
 
 
@@ -59,6 +74,7 @@ class Column:
     choices: tuple[str, ...] = ()  # CHOICE: the allowed values; BOOL: an extra (true, false) pair
     default: object = None  # stored when the cell is empty
     aliases: tuple[str, ...] = ()
+    bounds: tuple[float, float] | None = None  # NUMBER: the lowest and highest value allowed
 
     @property
     def label(self) -> str:
@@ -73,6 +89,9 @@ class Kind:
     model: type[Base]
     key: str  # the column holding the upstream id, stored as source_id
     columns: tuple[Column, ...]
+    # For a kind whose upstream rows carry no id of their own: the columns that tell its rows
+    # apart (one row per combination); their values, joined, are stored as source_id.
+    natural_key: tuple[str, ...] = ()
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -113,10 +132,11 @@ HAZARDS = Kind(
         Column("found_at", "发现时间", DATETIME, required=True),
         Column("source", "发现来源"),
         Column("responsible_unit", "责任单位"),
-        Column("responsible_person", "责任人"),
+        Column("responsible_person", "责任人", aliases=("包案领导",)),
         Column("deadline", "整改期限", DATE),
         Column("status", "处置状态", CHOICE, required=True, choices=HAZARD_STATUSES),
         Column("resolved_at", "化解时间", DATETIME),
+        Column("mass_incident_risk", "群体性事件风险", BOOL, default=False, aliases=("容易引起群体性事件",)),
     ),
 )
 
@@ -213,18 +233,117 @@ TERMINALS = Kind(
     ),
 )
 
-RECORD_KINDS: dict[str, Kind] = {k.name: k for k in (HAZARDS, POPULATION, HOUSES, ALERTS, EVENTS, TERMINALS)}
+SCORES = Kind(
+    "scores",
+    VillageScore,
+    "source_id",
+    (
+        Column("village", "所属村", VILLAGE, required=True, aliases=("行政村", "村名")),
+        Column("month", "考评月份", MONTH, required=True, aliases=("月份",)),
+        Column("track", "赛道", CHOICE, required=True, choices=RANKING_TRACKS),
+        Column("assessor", "考评主体", CHOICE, required=True, choices=RANKING_ASSESSORS),
+        Column("score", "得分", NUMBER, required=True, bounds=(0, 100)),
+    ),
+    natural_key=("village", "month", "track", "assessor"),
+)
+
+PROJECTS = Kind(
+    "projects",
+    Project,
+    "project_id",
+    (
+        Column("project_id", "项目编号", required=True),
+        Column("project_name", "项目名称", required=True),
+        Column("leader", "责任领导"),
+        Column("unit", "牵头单位"),
+        Column("status", "项目状态", CHOICE, required=True, choices=PROJECT_STATUSES),
+        Column("progress", "形象进度", PERCENT, aliases=("进度",)),
+        Column("deadline", "完成期限", DATE),
+    ),
+)
+
+PROJECT_VILLAGES = Kind(
+    "project_villages",
+    ProjectVillage,
+    "source_id",
+    (
+        Column("project_id", "项目编号", PROJECT, required=True),
+        Column("village", "涉及行政村", VILLAGE, required=True, aliases=("所属村",)),
+        Column("responsible_person", "涉及行政村责任人", aliases=("行政村责任人", "责任人")),
+    ),
+    natural_key=("project_id", "village"),
+)
+
+PROJECT_MILESTONES = Kind(
+    "project_milestones",
+    ProjectMilestone,
+    "source_id",
+    (
+        Column("project_id", "项目编号", PROJECT, required=True),
+        Column("milestone", "节点名称", required=True, aliases=("时间节点",)),
+        Column("deadline", "完成期限", DATE, required=True, aliases=("节点期限",)),
+        Column("done_at", "完成时间", DATE),
+    ),
+    natural_key=("project_id", "milestone"),
+)
+
+PETITIONS = Kind(
+    "petitions",
+    Petition,
+    "source_id",
+    (
+        Column("source_id", "信访件编号", required=True, aliases=("信访编号",)),
+        Column("received_at", "登记时间", DATETIME, required=True, aliases=("受理时间",)),
+        Column("form", "信访形式", CHOICE, choices=PETITION_FORMS),
+        Column("category", "信访事项类别", aliases=("问题类别",)),
+        Column("village", "所属村", VILLAGE, required=True),
+        Column("grid", "所属网格", GRID),
+        Column("petitioner", "信访人"),
+        Column("summary", "信访事项", aliases=("主要诉求",)),
+        Column("contact_leader", "联系领导"),
+        Column("village_cadre", "联村干部"),
+        Column("village_official", "村干部"),
+        Column("resolved_at", "化解时间", DATETIME, aliases=("办结时间",)),
+    ),
+)
+
+DISPUTES = Kind(
+    "disputes",
+    Dispute,
+    "source_id",
+    (
+        Column("source_id", "纠纷编号", required=True, aliases=("案件编号",)),
+        Column("received_at", "受理时间", DATETIME, required=True),
+        Column("category", "纠纷类型"),
+        Column("village", "所属村", VILLAGE, required=True),
+        Column("grid", "所属网格", GRID),
+        Column("amount_yuan", "涉及金额", YUAN, aliases=("涉及金额（元）", "涉及金额(元)", "涉案金额")),
+        _flag("alert_pushed", "一警情三推送"),
+        Column("alert_source_id", "警情编号", aliases=("关联警情编号",)),
+        Column("mediator", "调解员"),
+        Column("mediated_at", "调解时间", DATETIME, aliases=("调解成功时间",)),
+        Column("summary", "纠纷简要情况", aliases=("简要案情",)),
+    ),
+)
+
+RECORD_KINDS: dict[str, Kind] = {
+    k.name: k
+    for k in (HAZARDS, POPULATION, HOUSES, ALERTS, EVENTS, TERMINALS, SCORES, PROJECTS, PROJECT_VILLAGES,
+              PROJECT_MILESTONES, PETITIONS, DISPUTES)
+}
 KINDS: tuple[str, ...] = ("villages", *RECORD_KINDS)
 
-# The model attribute a column fills, where it is not the column's own name.
-FIELD_OF = {"house_id": "source_id", "terminal_id": "source_id", "village": "village_id", "grid": "grid_id"}
+# Columns whose value is another kind's upstream id: stored as that record's row id (REFERENCES
+# says which kind) in the field of the column's own name, e.g. a stay's house_id.
+REFERENCES = {HOUSE: HOUSES, PROJECT: PROJECTS}
+# The model attribute a column fills, where it is not the column's own name (a kind's key column
+# fills source_id).
+FIELD_OF = {"village": "village_id", "grid": "grid_id", "project_name": "name", "milestone": "name"}
 
 
 def field_of(kind: Kind, column: str) -> str:
     """The model attribute that `column` of `kind` is stored in."""
-    if kind is POPULATION and column == "house_id":
-        return "house_id"  # a stay's house_id is the house's row id, found from its source_id
-    return FIELD_OF.get(column, column)
+    return "source_id" if column == kind.key else FIELD_OF.get(column, column)
 
 
 def max_length(kind: Kind, column: Column) -> int | None:

@@ -28,6 +28,7 @@ EARLIEST, LATEST = dt.datetime(EARLIEST_YEAR, 1, 1), dt.datetime(LATEST_YEAR + 1
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 EXCEL_SERIAL_RANGE = (10000, 73415)  # 1927-05-18 … 2100-12-31
 MAX_COUNT = 10_000  # more residents than this in one house is a typing error
+MAX_YUAN = 1_000_000_000  # an amount above this (10亿元) in a mediated dispute is a typing error
 
 _DATETIME = re.compile(
     r"([0-9]{4})\s*[-/.年]\s*([0-9]{1,2})\s*[-/.月]\s*([0-9]{1,2})\s*日?"
@@ -36,6 +37,9 @@ _DATETIME = re.compile(
 )
 _COMPACT = re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})(?:([0-9]{2})([0-9]{2})([0-9]{2}))?")
 _SERIAL = re.compile(r"[0-9]{5}(?:\.[0-9]+)?")
+_MONTH = re.compile(r"([0-9]{4})\s*[-/.年]\s*([0-9]{1,2})\s*月?")
+_PERCENT = re.compile(r"([0-9]+(?:\.[0-9]*)?)\s*[%％]?")
+_YUAN = re.compile(r"[¥￥]?\s*([0-9][0-9,，]*(?:\.[0-9]*)?)\s*(万)?\s*元?")
 _PHONE = re.compile(r"(?:\+?86)?([0-9]{11})")
 _PHONE_SEPARATORS = re.compile(r"[\s\-()（）]")
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
@@ -137,6 +141,33 @@ def parse_number(text: Sequence[str]) -> Parsed:
         if reason:
             errors[i] = reason
     return values, errors
+
+
+def parse_percent(text: Sequence[str]) -> Parsed:
+    """A share in percent, 0 … 100, with or without a % sign; kept as a whole number."""
+
+    def one(t: str) -> Outcome:
+        match = _PERCENT.fullmatch(t)
+        if not match or float(match.group(1)) > 100:
+            return None, "must be a percentage from 0 to 100 (e.g. 65 or 65%)"
+        return round(float(match.group(1))), None
+
+    return _each(text, one)
+
+
+def parse_yuan(text: Sequence[str]) -> Parsed:
+    """An amount of money in yuan, kept in whole yuan: 35000, 35,000, 35000元, ¥35000, 3.5万(元)."""
+
+    def one(t: str) -> Outcome:
+        match = _YUAN.fullmatch(t)
+        if not match:
+            return None, "not an amount in yuan (e.g. 35000, 35000元, 3.5万)"
+        value = float(re.sub("[,，]", "", match.group(1))) * (10_000 if match.group(2) else 1)
+        if value > MAX_YUAN:
+            return None, f"more than {MAX_YUAN:,} yuan"
+        return round(value), None
+
+    return _each(text, one)
 
 
 def parse_count(text: Sequence[str]) -> Parsed:
@@ -330,3 +361,22 @@ def parse_date(cells: Sequence, text: Sequence[str], text_only: bool) -> Parsed:
     """A date (a time of day, if given, is dropped); dates repeat, so each is parsed once."""
     parsed = _each(text, _date_from_text)
     return parsed if text_only else _excel_cells(cells, parsed, as_date=True)
+
+
+def _month_from_text(t: str) -> Outcome:
+    match = _MONTH.fullmatch(t)
+    if match is None:  # a whole date names its month too
+        value, reason = _date_from_text(t)
+        return (value, None) if reason is None else (None, "not a month (e.g. 2026-03, 2026/3, 2026年3月)")
+    try:
+        return _checked(dt.datetime(int(match.group(1)), int(match.group(2)), 1))
+    except ValueError:
+        return None, "not a real month"
+
+
+def parse_month(cells: Sequence, text: Sequence[str], text_only: bool) -> Parsed:
+    """A month, stored as its first day: 2026-03, 2026/3, 2026年3月, or any date in it."""
+    values, errors = _each(text, _month_from_text)
+    if not text_only:
+        values, errors = _excel_cells(cells, (values, errors), as_date=True)
+    return [v if v is None else dt.date(v.year, v.month, 1) for v in values], errors

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from .. import idcard
 from ..models import HAZARD_OPEN_STATUSES, HAZARD_STATUSES
+from ..rules import STABILITY
 from . import parsing
 from .columns import (
     BOOL,
@@ -21,9 +22,12 @@ from .columns import (
     DATETIME,
     HAZARDS,
     ID_NUMBER,
+    MONTH,
     NUMBER,
+    PERCENT,
     PHONE,
     POPULATION,
+    YUAN,
     Column,
     Kind,
     header_map,
@@ -49,6 +53,9 @@ NOT_IN_FUTURE = (
     "arrived_at",
     "verified_at",
     "last_seen_at",
+    "mediated_at",
+    "done_at",
+    "month",  # a month may be scored once it has begun
 )
 # (later, earlier): the later time may not come before the earlier one.
 ORDER_RULES = (
@@ -56,6 +63,8 @@ ORDER_RULES = (
     ("left_at", "arrived_at"),
     ("dispatched_at", "reported_at"),
     ("closed_at", "reported_at"),
+    ("resolved_at", "received_at"),
+    ("mediated_at", "received_at"),
 )
 RESOLVED_STATUSES = tuple(s for s in HAZARD_STATUSES if s not in HAZARD_OPEN_STATUSES)  # 已化解, 已销号
 
@@ -146,15 +155,21 @@ def _parse_column(
 ) -> parsing.Parsed:
     """The column's typed values and refused cells; empty required cells and flags' defaults too."""
     text = parsing.texts(cells, text_only)
-    if column.type in (DATETIME, DATE):
-        parser = parsing.parse_datetime if column.type == DATETIME else parsing.parse_date
-        values, errors = parser(cells, text, text_only)
+    if column.type in (DATETIME, DATE, MONTH):
+        parser = {DATETIME: parsing.parse_datetime, DATE: parsing.parse_date, MONTH: parsing.parse_month}
+        values, errors = parser[column.type](cells, text, text_only)
     elif column.type == BOOL:
         values, errors = parsing.parse_bool(text, column.choices)
     elif column.type == CHOICE:
         values, errors = parsing.parse_choice(text, column.choices)
     elif column.type == NUMBER:
         values, errors = parsing.parse_number(text)
+        if column.bounds is not None:
+            _check_bounds(values, errors, *column.bounds)
+    elif column.type == PERCENT:
+        values, errors = parsing.parse_percent(text)
+    elif column.type == YUAN:
+        values, errors = parsing.parse_yuan(text)
     elif column.type == COUNT:
         values, errors = parsing.parse_count(text)
     elif column.type == PHONE:
@@ -172,6 +187,13 @@ def _parse_column(
     return values, errors
 
 
+def _check_bounds(values: list, errors: dict[int, str], low: float, high: float) -> None:
+    for i, value in enumerate(values):
+        if value is not None and not low <= value <= high:
+            values[i] = None
+            errors[i] = f"must be between {low:g} and {high:g}"
+
+
 def check(kind: Kind, table: Table, crs: str, now: dt.datetime) -> Checked:
     """Parse every known column and apply the rules that need no database."""
     positions, ignored = map_headers(kind, table)
@@ -183,29 +205,52 @@ def check(kind: Kind, table: Table, crs: str, now: dt.datetime) -> Checked:
         values, errors = _parse_column(kind, kind.column(name), table.columns[j], table.text_only, now.date())
         checked.values[name] = values
         checked.problems.add_all(name, errors)
+    if kind.natural_key:
+        _derive_key(checked)
     _check_repeated_ids(checked)
     _check_lonlat(checked, crs)
     _check_not_in_future(checked, now)
     _check_order(checked)
     if kind is HAZARDS:
         _check_resolution(checked)
+        _check_mass_incident(checked)
     if kind is POPULATION:
         _derive_from_id(checked)
     return checked
 
 
+KEY_SEPARATOR = "|"  # between the parts of a natural key
+
+
+def _derive_key(checked: Checked) -> None:
+    """The source_id of a kind without upstream ids: its natural key's values, joined (months as
+    2026-03); None where a part is missing (that cell is refused already)."""
+    parts = [checked.values[name] for name in checked.kind.natural_key]
+    checked.values["source_id"] = [
+        None if None in row else KEY_SEPARATOR.join(v.strftime("%Y-%m") if isinstance(v, dt.date) else str(v)
+                                                    for v in row)
+        for row in zip(*parts)
+    ]
+
+
 def _check_repeated_ids(checked: Checked) -> None:
-    keys = checked.values[checked.kind.key]
+    kind = checked.kind
+    keys = checked.values["source_id" if kind.natural_key else kind.key]
     present = [k for k in keys if k is not None]
     if len(set(present)) == len(present):
         return
+    if kind.natural_key:  # reported on the key's first column, naming them all
+        column = kind.natural_key[0]
+        repeats = "repeats the " + ", ".join(kind.column(c).zh for c in kind.natural_key)
+    else:
+        column, repeats = kind.key, "repeats the id"
     first_row: dict[str, int] = {}
     for i, key in enumerate(keys):
         if key is None:
             continue
         if key in first_row:
             first = checked.table.row_numbers[first_row[key]]
-            checked.problems.add(i, checked.kind.key, f"repeats the id of row {first}")
+            checked.problems.add(i, column, f"{repeats} of row {first}")
         else:
             first_row[key] = i
 
@@ -236,7 +281,7 @@ def _check_not_in_future(checked: Checked, now: dt.datetime) -> None:
     for name in NOT_IN_FUTURE:
         if not checked.has(name):
             continue
-        latest = now.date() if checked.kind.column(name).type == DATE else latest_time
+        latest = now.date() if checked.kind.column(name).type in (DATE, MONTH) else latest_time
         values = checked.values[name]
         if max(filter(None, values), default=latest) <= latest:
             continue  # the usual case, found without a Python loop
@@ -270,6 +315,16 @@ def _check_resolution(checked: Checked) -> None:
             checked.problems.add(i, "resolved_at" if given else "status", reason)
         elif status is not None and status not in RESOLVED_STATUSES and resolved_at[i] is not None:
             checked.problems.add(i, "resolved_at", f"is given but the status {status} is not resolved")
+
+
+def _check_mass_incident(checked: Checked) -> None:
+    """Only a stability risk (涉稳) is flagged as one that could become a mass incident."""
+    if not checked.has("mass_incident_risk"):
+        return
+    flags, categories = checked.values["mass_incident_risk"], checked.values["category"]
+    for i in [i for i, (flagged, category) in enumerate(zip(flags, categories)) if flagged and category]:
+        if categories[i] != STABILITY:
+            checked.problems.add(i, "mass_incident_risk", f"only a {STABILITY} hazard can be flagged")
 
 
 def _by_part(ids: list, part: slice, derive) -> list:

@@ -32,9 +32,9 @@ from sqlalchemy import (
     update,
 )
 
-from ..models import Grid, Hazard, HazardHistory, House, Village
+from ..models import Grid, Hazard, HazardHistory, Village
 from . import geo
-from .columns import GRID, HOUSE, POPULATION, VILLAGE, field_of
+from .columns import GRID, REFERENCES, VILLAGE, field_of
 from .rules import LONLAT, Checked
 
 CHUNK_ROWS = 5000  # rows per look-up of existing ids and per executemany
@@ -50,6 +50,7 @@ HAZARD_HISTORY_KINDS = {
 
 Progress = Callable[[int, int], None]
 Columns = dict[str, list]  # field name → one value per row
+References = dict[str, dict[str, int]]  # reference column → row id by upstream id
 
 
 @dataclass
@@ -169,14 +170,16 @@ class Places:
         return self.ctx.conn.execute(insert(table).values(values).returning(table.c.id)).scalar_one()
 
 
-def _check_against_database(checked: Checked, places: Places, conn: Connection) -> dict[str, int]:
-    """Villages known, points inside the area, houses known; returns the houses' ids by house_id."""
+def _check_against_database(checked: Checked, places: Places, conn: Connection) -> References:
+    """Villages known, points inside the area, referenced records known; returns, per reference
+    column (a stay's house_id, a project's village's project_id), the row ids by upstream id."""
     problems = checked.problems
-    good = checked.good_rows()
-    villages = checked.values["village"]
-    unknown = places.unknown(_pick(villages, good))
-    for i in [i for i in good if villages[i] in unknown]:
-        problems.add(i, "village", "unknown village: not in the village list")
+    if checked.has("village"):  # every kind but the key projects and their milestones
+        good = checked.good_rows()
+        villages = checked.values["village"]
+        unknown = places.unknown(_pick(villages, good))
+        for i in [i for i in good if villages[i] in unknown]:
+            problems.add(i, "village", "unknown village: not in the village list")
     if checked.has("lon"):
         lons = np.array(checked.values["lon"], dtype=float)  # None becomes NaN, which compares False
         lats = np.array(checked.values["lat"], dtype=float)
@@ -186,33 +189,45 @@ def _check_against_database(checked: Checked, places: Places, conn: Connection) 
         )
         for i in np.flatnonzero(outside).tolist():
             problems.add(i, LONLAT, f"outside the area ({box}); GCJ-02 or swapped lon/lat?")
-    houses: dict[str, int] = {}
-    if checked.kind is POPULATION and checked.has("house_id"):
-        names = checked.values["house_id"]
-        wanted = sorted({names[i] for i in checked.good_rows() if names[i]})
-        for chunk in (wanted[k : k + CHUNK_ROWS] for k in range(0, len(wanted), CHUNK_ROWS)):
-            rows = conn.execute(
-                select(House.source_id, House.id).where(_matching(conn, House.source_id, chunk))
-            )
-            houses.update((r.source_id, r.id) for r in rows)
-        for i in [i for i in checked.good_rows() if names[i] and names[i] not in houses]:
-            problems.add(i, "house_id", "no rented house has this 出租房编号 (import the houses first)")
-    return houses
+    return {column.name: _referenced(checked, column, conn)
+            for column in checked.kind.columns if column.type in REFERENCES and checked.has(column.name)}
 
 
-def _fields(checked: Checked, places: Places, houses: dict[str, int], good: list[int]) -> Columns:
+# How a missing referenced record is reported, by the kind referred to.
+MISSING_REFERENCE = {"houses": "no rented house has this 出租房编号 (import the houses first)",
+                     "projects": "no key project has this 项目编号 (import the projects first)"}
+
+
+def _referenced(checked: Checked, column, conn: Connection) -> dict[str, int]:
+    """The row ids of the records the good rows' `column` names (by their upstream id); a row
+    naming an unknown one is refused."""
+    kind = REFERENCES[column.type]
+    table = kind.model.__table__
+    names = checked.values[column.name]
+    wanted = sorted({names[i] for i in checked.good_rows() if names[i]})
+    found: dict[str, int] = {}
+    for chunk in (wanted[k : k + CHUNK_ROWS] for k in range(0, len(wanted), CHUNK_ROWS)):
+        lookup = select(table.c.source_id, table.c.id).where(_matching(conn, table.c.source_id, chunk))
+        found.update((r.source_id, r.id) for r in conn.execute(lookup))
+    for i in [i for i in checked.good_rows() if names[i] and names[i] not in found]:
+        checked.problems.add(i, column.name, MISSING_REFERENCE[kind.name])
+    return found
+
+
+def _fields(checked: Checked, places: Places, references: References, good: list[int]) -> Columns:
     """Every field to store, for the good rows only, column by column."""
     kind, values = checked.kind, checked.values
-    names_resolved = {c.name for c in kind.columns if c.type in (VILLAGE, GRID, HOUSE)}
+    resolved = {c.name for c in kind.columns if c.type in (VILLAGE, GRID) or c.name in references}
     fields: Columns = {
-        field_of(kind, name): _pick(v, good) for name, v in values.items() if name not in names_resolved
+        field_of(kind, name): _pick(v, good) for name, v in values.items() if name not in resolved
     }
-    villages = _pick(values["village"], good)
-    fields["village_id"] = places.village_ids(villages)
-    if "grid" in values:
-        fields["grid_id"] = places.grid_ids(fields["village_id"], villages, _pick(values["grid"], good))
-    if kind is POPULATION and "house_id" in values:
-        fields["house_id"] = [houses.get(h) if h else None for h in _pick(values["house_id"], good)]
+    if "village" in values:
+        villages = _pick(values["village"], good)
+        fields["village_id"] = places.village_ids(villages)
+        if "grid" in values:
+            fields["grid_id"] = places.grid_ids(fields["village_id"], villages, _pick(values["grid"], good))
+    for name, ids in references.items():
+        fields[field_of(kind, name)] = [ids.get(h) if h else None for h in _pick(values[name], good)]
     fields["is_demo"] = [False] * len(good)
     return fields
 
@@ -249,9 +264,9 @@ def write_records(ctx: Context, checked: Checked) -> Outcome:
 def _write_records(ctx: Context, checked: Checked) -> Outcome:
     outcome = Outcome()
     places = Places(ctx, outcome)
-    houses = _check_against_database(checked, places, ctx.conn)
+    references = _check_against_database(checked, places, ctx.conn)
     good = checked.good_rows()
-    fields = _fields(checked, places, houses, good)
+    fields = _fields(checked, places, references, good)
     upsert = _Upsert(ctx, checked.kind.model.__table__, list(fields), outcome)
     for start in range(0, len(good), CHUNK_ROWS):
         upsert.run({name: values[start : start + CHUNK_ROWS] for name, values in fields.items()})
