@@ -268,7 +268,7 @@ def hazards_board(f: Filters, today: dt.date) -> None:
     )
     left, right = st.columns([3, 2])
     with left:
-        points = data.query(hazards.map_points, f, today, closed=hazards.closed_fit(k))
+        points = data.query(hazards.map_points, f, today, closed=hazards.closed_hazards_fit(k))
         village_map(f, data.query(kpis.by_village, f, today, "hazards_open"), "hazards_open",
                     lambda m, basemap: maps.hazard_layer(m, points, basemap=basemap, labels={}, translate=tv))
     with right:
