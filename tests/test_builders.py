@@ -430,34 +430,49 @@ def test_rate_trend_keeps_undefined_rates_null():
 
 
 SAMPLES = {
-    "trend_lines": lambda df, big: charts.trend_lines(df, series={"alerts": "警情"}, title="t", big=big),
-    "stacked_by_category": lambda df, big: charts.stacked_by_category(df, "t", "v", big=big),
-    "heat_grid": lambda df, big: charts.heat_grid(df, list("一二三四五六日"), "t", big=big),
-    "bar_counts": lambda df, big: charts.bar_counts(df, "category", "value", "t", big=big),
-    "new_vs_resolved": lambda df, big: charts.new_vs_resolved(df, {"title": "t"}, big=big),
-    "age_gender_pyramid": lambda df, big: charts.age_gender_pyramid(df, {"title": "t"}, big=big),
-    "rate_trend": lambda df, big: charts.rate_trend(df, {"title": "t"}, big=big),
+    "trend_lines": lambda df: charts.trend_lines(df, series={"alerts": "警情"}, title="t"),
+    "stacked_by_category": lambda df: charts.stacked_by_category(df, "t", "v"),
+    "heat_grid": lambda df: charts.heat_grid(df, list("一二三四五六日"), "t"),
+    "bar_counts": lambda df: charts.bar_counts(df, "category", "value", "t"),
+    "new_vs_resolved": lambda df: charts.new_vs_resolved(df, {"title": "t"}),
+    "age_gender_pyramid": lambda df: charts.age_gender_pyramid(df, {"title": "t"}),
+    "rate_trend": lambda df: charts.rate_trend(df, {"title": "t"}),
 }
 
 
 @pytest.mark.parametrize("name", SAMPLES)
 @pytest.mark.parametrize("df", [pd.DataFrame(), pd.DataFrame(columns=["bucket", "category", "value"])])
 def test_empty_frames_build(name, df):
-    assert isinstance(spec(SAMPLES[name](df, False)), dict)
+    assert isinstance(spec(SAMPLES[name](df)), dict)
+
+
+def _font_sizes(config: dict) -> list[float]:
+    return [config["axis"]["labelFontSize"], config["axis"]["titleFontSize"], config["title"]["fontSize"],
+            config["legend"]["labelFontSize"], config["legend"]["titleFontSize"], config["text"]["fontSize"]]
 
 
 @pytest.mark.parametrize("name", SAMPLES)
-def test_big_raises_every_font_to_wall_screen_size(name):
-    big = spec(SAMPLES[name](pd.DataFrame(), True))["config"]
-    normal = spec(SAMPLES[name](pd.DataFrame(), False))["config"]
-    sizes = [big["axis"]["labelFontSize"], big["axis"]["titleFontSize"], big["title"]["fontSize"]]
-    sizes += [big["legend"]["labelFontSize"], big["legend"]["titleFontSize"]]
-    assert min(sizes) >= 18
-    assert normal["axis"]["labelFontSize"] < 18
+def test_for_wall_raises_every_font_to_wall_screen_size(name):
+    page = spec(SAMPLES[name](pd.DataFrame()))
+    wall = spec(charts.for_wall(SAMPLES[name](pd.DataFrame())))
+    assert min(_font_sizes(wall["config"])) >= 18
+    assert max(_font_sizes(page["config"])) < 18
+    assert wall["config"]["axis"]["labelColor"] == charts.WALL_TEXT and wall["background"] == "transparent"
+    assert {k: v for k, v in wall.items() if k not in ("config", "background")} == {
+        k: v for k, v in page.items() if k != "config"}, "restyling changes the look, not what is drawn"
+
+
+def test_values_written_on_bars_follow_the_style():
+    """bar_counts writes its values with a text mark whose size comes from the style (config.text),
+    so that for_wall enlarges them too: a size set on the mark itself would win over the style."""
+    bars = SAMPLES["bar_counts"](pd.DataFrame(columns=["category", "value"]))
+    layers = spec(charts.for_wall(bars))["layer"]
+    text = [layer["mark"] for layer in layers if layer["mark"]["type"] == "text"]
+    assert text and all("fontSize" not in mark for mark in text)
 
 
 def test_charts_fetch_no_font():
-    out = spec(SAMPLES["bar_counts"](pd.DataFrame(), True))
+    out = spec(charts.for_wall(SAMPLES["bar_counts"](pd.DataFrame())))
     out.pop("$schema")
     text = json.dumps(out)
     assert '"font"' not in text and "http" not in text

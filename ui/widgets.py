@@ -1,23 +1,33 @@
-"""Pieces every view draws the same way: a row of KPI tiles, a table with translated headers
-and masked personal data, a chart or its "no data" line, the village map, and a list of the
-records behind a figure. Pages hand them DataFrames from data_access; nothing here queries
-anything but the village boundaries of the map."""
+"""Pieces every view draws the same way: KPI tiles, a table with translated headers and masked
+personal data, a chart or its "no data" line, the village map, and a list of the records behind
+a figure. Pages hand them DataFrames from data_access; nothing here queries anything but the
+village boundaries of the map.
+
+The same widgets draw the wall screen when the page runs there (`shell.on_wall()`): big tiles
+in one grid, charts in large light type filling the space they are given, a map with permanent
+labels and no clicks, controls replaced by their defaults, and never a table or a record
+(counts only, never a person).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import html
+import math
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 from streamlit_folium import st_folium
 
 from data_access import areas, formats, settings
 from data_access.filters import Filters
 from data_access.masking import mask_frame, mask_history
 
-from . import auth, maps, palette, shell
+from . import assets, auth, charts, maps, palette, shell
 from .data import query
 from .i18n import t, tv
 
@@ -25,6 +35,12 @@ MAP_CENTER = (28.9226, 119.9686)  # the Huajie town seat, WGS-84
 MAP_ZOOM = 13
 MAP_HEIGHT = 460
 CHART_HEIGHT = 320  # the whole chart (title and legend included): Streamlit fits the plot inside
+# The wall at 1920×1080 (20 px to the rem): the map's and the charts' height below one row of
+# tiles, and what each further row of tiles takes from it.
+WALL_BODY_HEIGHT, WALL_TILE_ROW_HEIGHT = 750, 152
+WALL_MAX_TILE_COLUMNS = 6
+WALL_MAP_MARGIN = 2  # kept free below a map in its fixed-height area, against rounding
+TONES = ("red", "yellow", "green")  # a tile's tone: the 三色 colours
 # 三色 warning cells: the colour itself, not an emoji, so it reads on a screen without an emoji font.
 WARNING_CELL_CSS = {
     "red": f"background-color: {palette.WARNING_COLOURS['red']}; color: #ffffff",
@@ -32,36 +48,116 @@ WARNING_CELL_CSS = {
     "green": f"background-color: {palette.WARNING_COLOURS['green']}; color: #ffffff",
 }
 DATE_FORMAT, TIME_FORMAT = "%Y-%m-%d", "%Y-%m-%d %H:%M"
+ZERO_COUNTERS = ("civil_to_criminal", "major_accident", "telecom_fraud")
 
 
 @dataclass(frozen=True)
 class Tile:
-    """One KPI tile: a label, a value already formatted, and optionally a line under it.
+    """One KPI tile: a label, a value already formatted, optionally a line under it, and a tone.
 
-    delta_color 'off' keeps that line grey with no arrow; 'normal' / 'inverse' colour a signed
-    change and give it an arrow; a colour name ('red', 'yellow', 'green') colours it as is."""
+    tone '' is neutral; 'red', 'yellow' or 'green' colours the line under the value on a page
+    and the value itself on the wall screen."""
 
     label: str
     value: str
-    delta: str | None = None
-    delta_color: str = "off"
+    note: str | None = None
+    tone: str = ""
 
-    def show(self, where) -> None:
-        signed = self.delta_color in ("normal", "inverse") and self.delta not in (None, formats.NO_VALUE)
-        colour = self.delta_color if signed or self.delta_color not in ("normal", "inverse") else "off"
-        where.metric(self.label, self.value, self.delta, delta_color=colour,
-                     delta_arrow="auto" if signed else "off", border=True)
+    def show(self, where: DeltaGenerator) -> None:
+        """The tile as an st.metric in `where`."""
+        colour = self.tone if self.tone in TONES else "off"
+        where.metric(self.label, self.value, self.note, delta_color=colour, delta_arrow="off", border=True)
+
+    def wall_html(self) -> str:
+        """The tile as the wall screen's HTML; every text escaped. The value carries its width in
+        em, so that wall.css can shrink a long one ('已连续 981 天') to its tile rather than wrap it."""
+        tone = self.tone if self.tone in TONES else ""
+        return (f'<div class="wall-tile {tone}"><div class="label">{html.escape(self.label)}</div>'
+                f'<div class="value" style="--em: {text_em(self.value):.2f}">{html.escape(self.value)}</div>'
+                f'<div class="note">{html.escape(self.note or "")}</div></div>')
+
+
+def text_em(text: str) -> float:
+    """About how wide `text` is in em in a bold sans-serif face: CJK 1, digits and Latin ~0.6."""
+    return sum(1.0 if unicodedata.east_asian_width(c) in "WF" else 0.3 if c == " " else 0.62 for c in text)
 
 
 def tiles(*items: Tile) -> None:
-    """A row of KPI tiles, equal widths."""
-    for column, tile in zip(st.columns(len(items)), items):
-        tile.show(column)
+    """A row of KPI tiles, equal widths (on the wall, a grid of big tiles)."""
+    if shell.on_wall():
+        _wall_tiles(items)
+    else:
+        for column, tile in zip(st.columns(len(items)), items):
+            tile.show(column)
+
+
+def _wall_tiles(items: Sequence[Tile]) -> int:
+    """The tiles as one grid in rows of equal length; returns how many rows it takes."""
+    rows = math.ceil(len(items) / WALL_MAX_TILE_COLUMNS)
+    columns = math.ceil(len(items) / rows)
+    cells = "".join(tile.wall_html() for tile in items)
+    st.html(f'<div class="wall-tiles" style="grid-template-columns: repeat({columns}, minmax(0, 1fr))">'
+            f"{cells}</div>")
+    return rows
+
+
+@dataclass(frozen=True)
+class Board:
+    """A view's tiles, drawn; `areas()` then places its main area (its map, or its first charts)
+    beside its side area (its charts). On the wall, `height` is what both areas take."""
+
+    height: int | None = None  # None on a page
+
+    @property
+    def map_height(self) -> int:
+        """The height of a map in the main area."""
+        return MAP_HEIGHT if self.height is None else self.height - WALL_MAP_MARGIN
+
+    def areas(self, split: tuple[int, int] = (3, 2)) -> tuple[DeltaGenerator, DeltaGenerator]:
+        """The main and the side area, in columns of widths `split`; on the wall they fill the
+        screen below the tiles, and the charts in each share its height."""
+        main, side = st.columns(split)
+        if self.height is None:
+            return main, side
+        return (main.container(height=self.height, border=False, key="wall-main"),
+                side.container(height=self.height, border=False, key="wall-side"))
+
+
+def board(*rows: Sequence[Tile]) -> Board:
+    """A view's tiles, one row each (on the wall, one grid of big tiles); see Board."""
+    if not shell.on_wall():
+        for row in rows:
+            tiles(*row)
+        return Board()
+    tile_rows = _wall_tiles([tile for row in rows for tile in row])
+    return Board(WALL_BODY_HEIGHT - (tile_rows - 1) * WALL_TILE_ROW_HEIGHT)
+
+
+def zero_tiles(days: Mapping[str, int | None]) -> list[Tile]:
+    """The zero counters (alerts.zero_days): days since the last 民转刑 case, major accident and
+    telecom fraud, in that order."""
+    shown = {key: t("none_on_record") if days[key] is None else t("days_since", days=days[key])
+             for key in ZERO_COUNTERS}
+    return [Tile(t(f"zero_{key}"), shown[key], t("zero_counters"), "green") for key in ZERO_COUNTERS]
+
+
+def yoy_mom(year_on_year: float | None, on_previous: float | None) -> str:
+    """'同比 −17.00% · 环比 +5.00%': a figure's change against last year and the period before."""
+    return f"{t('yoy')} {formats.change(year_on_year)} · {t('mom')} {formats.change(on_previous)}"
 
 
 def no_data() -> None:
     """The explicit empty state of a view or section."""
-    st.info(t("no_data"), icon="📭")
+    if shell.on_wall():
+        st.html(f'<div class="wall-status">{html.escape(t("no_data"))}</div>')
+    else:
+        st.info(t("no_data"), icon="📭")
+
+
+def note(text: str) -> None:
+    """A line of small print for a reader at a desk (a legend, a caveat); none on the wall."""
+    if not shell.on_wall():
+        st.caption(text)
 
 
 def is_empty(df: pd.DataFrame | None) -> bool:
@@ -69,8 +165,15 @@ def is_empty(df: pd.DataFrame | None) -> bool:
 
 
 def chart(df: pd.DataFrame | None, build: Callable[[pd.DataFrame], object], title: str = "") -> None:
-    """`build(df)` as an Altair chart, or (the title and) "no data" when there is nothing to draw."""
-    if is_empty(df):
+    """`build(df)` as an Altair chart, or (the title and) "no data" when there is nothing to draw.
+    On the wall: restyled for it, and as tall as its share of the area it is drawn in."""
+    if shell.on_wall():
+        if is_empty(df):
+            nothing = " · ".join(filter(None, (title, t("no_data"))))
+            st.html(f'<div class="wall-status">{html.escape(nothing)}</div>')
+        else:
+            st.altair_chart(charts.for_wall(build(df)), theme=None, width="stretch", height="stretch")
+    elif is_empty(df):
         if title:
             st.markdown(f"**{title}**")
         st.caption(t("no_data"))
@@ -92,6 +195,8 @@ def _bucket_bounds(day: dt.date, unit: str) -> tuple[dt.date, dt.date]:
 def partial_buckets_note(period, unit: str, today: dt.date) -> None:
     """Say so when the first or last week / month of a trend is cut by the period (or by today),
     so that its lower count is not read as a fall."""
+    if shell.on_wall():
+        return
     end = period.reference_day(today)
     notes = []
     if _bucket_bounds(period.start, unit)[0] != period.start:
@@ -160,7 +265,9 @@ def table(
     employer), which a viewer may see. cell_styles: column → {shown value: CSS}, e.g. the
     三色 warning's background. When `total` says there are more rows than shown: "N in all,
     first n shown". With `pick_key`, one row can be picked (its box at the left edge): returns
-    its position in `df`, otherwise None."""
+    its position in `df`, otherwise None. Never on the wall screen: counts only there."""
+    if shell.on_wall():
+        return None
     if not aggregate and not auth.allows("staff"):
         st.caption(f"🔒 {t('needs_staff_for_records')}")
         return None
@@ -183,7 +290,9 @@ def table(
 
 
 def records(label: str, df: pd.DataFrame, total: int, columns: Mapping[str, str], **kwargs) -> None:
-    """An expander "label (N)" holding the records behind a figure."""
+    """An expander "label (N)" holding the records behind a figure (none on the wall screen)."""
+    if shell.on_wall():
+        return
     with st.expander(f"{label} · {t('count_of', n=formats.count(total))}"):
         table(df, columns, total=total, **kwargs)
 
@@ -199,7 +308,9 @@ def village_map(
 ) -> None:
     """The villages (shaded by `values`: village, value — outlines only when None), what `draw(m,
     basemap)` adds on top, fitted to the selected villages; a click on a village filters to it.
-    Panning and zooming do not rerun the page."""
+    Panning and zooming do not rerun the page. On the wall: names always shown, large type, no
+    clicks, and the same HTML for the same data, so a refresh does not redraw it."""
+    wall = shell.on_wall()
     basemap = settings.get("BASEMAP")
     boundaries = query(areas.boundaries)
     try:
@@ -209,22 +320,40 @@ def village_map(
         return
     shading = None if values is None else dict(zip(values["village"], values["value"]))
     maps.village_layer(m, boundaries, shading, measure_label=measure_label, selected=filters.villages,
-                       basemap=basemap)
+                       basemap=basemap, permanent_labels=wall)
     if draw is not None:
         draw(m, basemap)
     maps.fit(m, boundaries, filters.villages, basemap=basemap)
+    if wall:
+        m.get_root().header.add_child(maps.folium.Element(assets.stylesheet("wall-map.css")))
+        st_folium(maps.freeze_ids(m), key=key, height=height, use_container_width=True, returned_objects=[])
+        return
     state = st_folium(m, key=key, height=height, use_container_width=True,
                       returned_objects=["last_active_drawing"])
     shell.clicked_village(state)
     st.caption(t("map_click_hint"))
 
 
+def hazard_markers(points: pd.DataFrame) -> Callable[[object, str], object]:
+    """village_map's `draw` for hazards (hazards.map_points): markers coloured by level."""
+    labels = {"title": t("title"), "level": t("level"), "status": t("status"), "layer": t("hazards")}
+    return lambda m, basemap: maps.hazard_layer(m, points, basemap=basemap, translate=tv, labels=labels)
+
+
+def choice(label: str, options: Sequence[str], default: str, key: str, *,
+           format_func: Callable[[str], str] = str, show_label: bool = True) -> str:
+    """One of `options`, picked on a segmented control; the default on the wall (nobody to pick)."""
+    if shell.on_wall():
+        return default
+    chosen = st.segmented_control(label, list(options), format_func=format_func, default=default, key=key,
+                                  label_visibility="visible" if show_label else "collapsed")
+    return chosen or default
+
+
 def unit_toggle(key: str, units: Sequence[str], default: str) -> str:
     """A day / week / month switch for a trend; returns the unit chosen."""
     labels = {"day": t("by_day"), "week": t("by_week"), "month": t("by_month")}
-    chosen = st.segmented_control(t("trend"), list(units), format_func=labels.get, default=default, key=key,
-                                  label_visibility="collapsed")
-    return chosen or default
+    return choice(t("trend"), units, default, key, format_func=labels.get, show_label=False)
 
 
 def warning_text(colour: str | None) -> str:
@@ -242,7 +371,12 @@ HAZARD_COLUMNS = {
 
 def warning_tiles(counts: Mapping[str, int]) -> None:
     """Open hazards per 三色 colour (hazards.warning_counts), one tile each, red first."""
-    tiles(*(Tile(warning_text(c), formats.count(counts[c]), t("warning"), delta_color=c) for c in WARNING_CELL_CSS))
+    tiles(*warning_counts(counts))
+
+
+def warning_counts(counts: Mapping[str, int]) -> list[Tile]:
+    """One tile per 三色 colour of open hazards (hazards.warning_counts), red first."""
+    return [Tile(warning_text(c), formats.count(counts[c]), t("warning"), c) for c in WARNING_CELL_CSS]
 
 
 def hazard_table(rows: pd.DataFrame, total: int, *, pick_key: str | None = None) -> int | None:

@@ -1,0 +1,135 @@
+"""The wall screen with AppTest: each board runs its view's own page script with the wall flag
+set, so it shows the figures the page shows, through the same widgets; and it draws counts
+only: no table, no list of records, no control, no person."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from google.protobuf import text_format
+from sqlalchemy import select
+from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import Widget
+
+from data_access import accounts, demo
+from data_access.db import forget_engines, get_engine
+from data_access.models import GridEvent, Hazard, House, PopulationStay
+from ui import wall
+
+from ..factories import signed_in
+
+ROOT = Path(__file__).resolve().parents[2]
+AS_OF = dt.date(2026, 11, 23)
+YEAR = {"from": "2026-01-01", "to": AS_OF.isoformat()}
+RUN_TIMEOUT_S = 60
+TILE = re.compile(r'<div class="wall-tile[^"]*"><div class="label">(.*?)</div>'
+                  r'<div class="value"[^>]*>(.*?)</div>')
+ID_NUMBER, PHONE = re.compile(r"\d{17}[\dX]"), re.compile(r"1\d{10}")
+
+
+@pytest.fixture(scope="module")
+def demo_url(databases) -> str:
+    engine = databases.new_engine("sqlite")
+    demo.generate(engine, scale="town", seed=7, as_of=AS_OF)
+    return str(engine.url)
+
+
+@pytest.fixture(scope="module")
+def empty_url(databases) -> str:
+    engine = databases.new_engine("sqlite")
+    with engine.begin() as conn:
+        accounts.create_user(conn, "staff", "staff-demo", "staff", by="test")
+    return str(engine.url)
+
+
+@pytest.fixture(scope="module")
+def people(demo_url) -> dict[str, set[str]]:
+    """The demo's personal data: ID numbers, phones, and the names long enough not to occur by chance."""
+    with get_engine(demo_url).connect() as conn:
+        stays = conn.execute(
+            select(PopulationStay.name, PopulationStay.id_number, PopulationStay.phone)).all()
+        houses = conn.execute(select(House.landlord, House.landlord_phone)).all()
+        others = conn.execute(select(Hazard.responsible_person)).scalars().all()
+        others += conn.execute(select(GridEvent.reporter)).scalars().all()
+    names = {name for name in [*(s.name for s in stays), *(h.landlord for h in houses), *others]
+             if name and len(name) >= 3}
+    ids = {s.id_number for s in stays}
+    phones = {p for p in [*(s.phone for s in stays), *(h.landlord_phone for h in houses)] if p}
+    # The search below finds them by their shape: every one must have it.
+    assert ids and all(ID_NUMBER.fullmatch(i) for i in ids)
+    assert phones and all(PHONE.fullmatch(p) for p in phones)
+    assert len(names) > 100
+    return {"ids": ids, "phones": phones, "names": names}
+
+
+def run(monkeypatch, url: str, **params) -> AppTest:
+    monkeypatch.setenv("DATABASE_URL", url)
+    forget_engines()
+    st.cache_data.clear()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=RUN_TIMEOUT_S)
+    for name, value in params.items():
+        at.query_params[name] = value
+    return at
+
+
+def open_wall(monkeypatch, url: str, view: str) -> AppTest:
+    at = run(monkeypatch, url, mode="wall", playlist=view, **YEAR)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def open_page(monkeypatch, url: str, view: str) -> AppTest:
+    at = signed_in(run(monkeypatch, url, **YEAR), "staff")
+    at.run()
+    if view != "overview":
+        at.switch_page(f"pages/{view}.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def wall_tiles(at: AppTest) -> list[tuple[str, str]]:
+    found = [TILE.findall(h.value) for h in at.html]
+    return [(html.unescape(label), html.unescape(value)) for tiles in found for label, value in tiles]
+
+
+def everything_sent(at: AppTest) -> str:
+    """Every element of the run as text, as the browser receives it (chart data and map HTML too)."""
+    protos = [e.proto for e in at.main if getattr(e, "proto", None) is not None]
+    return "\n".join(text_format.MessageToString(proto, as_utf8=True) for proto in protos)
+
+
+@pytest.mark.parametrize("view", wall.VIEWS)
+def test_the_wall_shows_the_figures_of_the_views_own_page(monkeypatch, demo_url, view):
+    page = open_page(monkeypatch, demo_url, view)
+    board = open_wall(monkeypatch, demo_url, view)
+    shown = wall_tiles(board)
+    assert shown == [(m.label, m.value) for m in page.metric], "the same tiles, in the same order"
+    assert len(shown) >= 6
+    assert not board.metric, "drawn as the wall's own big tiles"
+
+
+@pytest.mark.parametrize("view", wall.VIEWS)
+def test_the_wall_draws_no_table_no_record_no_control_and_no_person(monkeypatch, demo_url, people, view):
+    board = open_wall(monkeypatch, demo_url, view)
+    assert not board.dataframe and not board.table, "no table"
+    assert not board.expander and not board.tabs, "no list of records"
+    assert not [e for e in board.main if isinstance(e, Widget)], "no control: nobody touches the wall"
+    assert not board.sidebar.children, "no sidebar"
+    sent = everything_sent(board)
+    assert "vega" in sent and (view == "events" or "leaflet" in sent), "the charts and the map are in it"
+    assert not set(ID_NUMBER.findall(sent)) & people["ids"]
+    assert not set(PHONE.findall(sent)) & people["phones"]
+    assert not [name for name in people["names"] if name in sent][:5]
+
+
+@pytest.mark.parametrize("view", wall.VIEWS)
+def test_an_empty_database_gives_each_board_its_empty_state(monkeypatch, empty_url, view):
+    board = open_wall(monkeypatch, empty_url, view)
+    assert wall_tiles(board), "the tiles, at zero"
+    assert "所选条件下暂无数据。" in "".join(h.value for h in board.html)
