@@ -12,7 +12,7 @@ from ui.data import query
 from ui.i18n import t, tv
 
 ctx = shell.page("staff")
-f = ctx.filters
+filters = ctx.filters
 person = (lambda name: name) if auth.allows("leader") else mask_name  # staff see the person masked
 left, middle, right = st.columns(3)
 narrow = {
@@ -20,14 +20,14 @@ narrow = {
                                        bind="query-params", format_func=tv, placeholder=t("statuses_all"))),
     "levels": tuple(middle.multiselect(t("level"), HAZARD_LEVELS, key="level", bind="query-params", format_func=tv,
                                        placeholder=t("levels_all"))),
-    "responsible": right.selectbox(t("responsible"), query(hazards.responsible_people, f), index=None,
+    "responsible": right.selectbox(t("responsible"), query(hazards.responsible_people, filters), index=None,
                                    key="responsible", bind="query-params", format_func=person,
                                    placeholder=t("responsible_all")),
 }
-widgets.warning_tiles(query(hazards.warning_counts, f, ctx.today, **narrow))
+widgets.warning_tiles(query(hazards.warning_counts, filters, ctx.today, **narrow))
 
 st.subheader(t("hazard_list"))
-rows, total = query(hazards.worst_first, f, ctx.today, **narrow)
+rows, total = query(hazards.worst_first, filters, ctx.today, **narrow)
 list_params = {**hazard_item.current_params(), "status": [tv(s) for s in narrow["statuses"]],
                "level": [tv(v) for v in narrow["levels"]],
                "responsible": [person(narrow["responsible"])] if narrow["responsible"] else []}
@@ -42,4 +42,4 @@ hazard_item.link([int(i) for i in rows["id"]], {int(i): f"{s} · {tv(lv)} · {ti
     rows["id"], rows["source_id"], rows["level"], rows["title"])}, list_params)
 
 st.subheader(t("exports"))
-meeting_exports.buttons(f, ctx.today, **narrow)
+meeting_exports.buttons(filters, ctx.today, **narrow)

@@ -57,21 +57,21 @@ def _finish(chart: alt.TopLevelMixin, title: str, height: int | alt.Step) -> alt
     return _styled(chart.properties(height=height), NORMAL_FONTS, dark=False)
 
 
-def _styled(chart: alt.TopLevelMixin, f: FontSizes, *, dark: bool, legend_columns: int | None = None
+def _styled(chart: alt.TopLevelMixin, sizes: FontSizes, *, dark: bool, legend_columns: int | None = None
             ) -> alt.TopLevelMixin:
     """Font sizes (axes, legend, title, the values written on bars), and light text on a transparent
     background when `dark`. Each configure_* replaces the one before, so a chart can be restyled."""
     colours = {"labelColor": WALL_TEXT, "titleColor": WALL_TEXT} if dark else {}
     lines = {"gridColor": WALL_GRID, "domainColor": WALL_GRID} if dark else {}
     chart = (
-        chart.configure_axis(labelFontSize=f.label, titleFontSize=f.axis_title, labelLimit=f.label_limit,
-                             **colours, **lines)
+        chart.configure_axis(labelFontSize=sizes.label, titleFontSize=sizes.axis_title,
+                             labelLimit=sizes.label_limit, **colours, **lines)
         .configure_legend(
-            labelFontSize=f.legend, titleFontSize=f.legend, labelLimit=f.label_limit, orient="top", **colours,
-            **({"columns": legend_columns} if legend_columns else {}),
+            labelFontSize=sizes.legend, titleFontSize=sizes.legend, labelLimit=sizes.label_limit,
+            orient="top", **colours, **({"columns": legend_columns} if legend_columns else {}),
         )
-        .configure_title(fontSize=f.title, **({"color": WALL_TEXT} if dark else {}))
-        .configure_text(fontSize=f.mark_text, **({"color": WALL_TEXT} if dark else {}))
+        .configure_title(fontSize=sizes.title, **({"color": WALL_TEXT} if dark else {}))
+        .configure_text(fontSize=sizes.mark_text, **({"color": WALL_TEXT} if dark else {}))
         .configure_view(stroke=None)
     )
     return chart.properties(background="transparent") if dark else chart
