@@ -458,8 +458,28 @@ def test_for_wall_raises_every_font_to_wall_screen_size(name):
     assert min(_font_sizes(wall["config"])) >= 18
     assert max(_font_sizes(page["config"])) < 18
     assert wall["config"]["axis"]["labelColor"] == charts.WALL_TEXT and wall["background"] == "transparent"
-    assert {k: v for k, v in wall.items() if k not in ("config", "background")} == {
-        k: v for k, v in page.items() if k != "config"}, "restyling changes the look, not what is drawn"
+    look = ("config", "background", "padding")
+    assert {k: v for k, v in wall.items() if k not in look} == {
+        k: v for k, v in page.items() if k not in look}, "restyling changes the look, not what is drawn"
+
+
+def test_wall_fonts_grow_with_the_wall():
+    assert charts.wall_fonts(20) == charts.WALL_FONTS
+    assert charts.wall_fonts(40).label == 2 * charts.WALL_FONTS.label
+    assert charts.wall_fonts(60).title == 3 * charts.WALL_FONTS.title
+
+
+def test_for_wall_gives_an_untitled_chart_the_title_a_page_writes_above_it():
+    untitled = charts.trend_lines(pd.DataFrame(), series={"a": "A", "b": "B"})
+    assert spec(charts.for_wall(untitled, title="来住与离开"))["title"]["text"] == "来住与离开"
+    titled = charts.trend_lines(pd.DataFrame(), series={"a": "A"}, title="自有")
+    assert spec(charts.for_wall(titled, title="来住与离开"))["title"]["text"] == "自有"
+
+
+def test_a_single_series_has_no_legend():
+    one = spec(charts.trend_lines(pd.DataFrame(), series={"a": "A"}))
+    two = spec(charts.trend_lines(pd.DataFrame(), series={"a": "A", "b": "B"}))
+    assert one["encoding"]["color"]["legend"] is None and two["encoding"]["color"]["legend"] is not None
 
 
 def test_values_written_on_bars_follow_the_style():

@@ -45,9 +45,9 @@ class FontSizes:
 NORMAL_FONTS = FontSizes(label=12, axis_title=13, title=16, legend=12, mark_text=12, label_limit=180)
 # The wall screen's at 1080p: every text 20 px or more, read from 5 m.
 WALL_FONTS = FontSizes(label=20, axis_title=20, title=28, legend=20, mark_text=20, label_limit=320)
-# A legend above a wall chart wraps after this many entries (Vega-Lite lays them out in one
-# row otherwise, past the chart's right edge).
-WALL_LEGEND_COLUMNS = 4
+# A legend above a chart wraps after this many entries (Vega-Lite lays them out in one row
+# otherwise, past the chart's right edge when there are many: nine alert categories).
+LEGEND_COLUMNS = 4
 
 
 def _finish(chart: alt.TopLevelMixin, title: str, height: int | alt.Step) -> alt.TopLevelMixin:
@@ -57,8 +57,7 @@ def _finish(chart: alt.TopLevelMixin, title: str, height: int | alt.Step) -> alt
     return _styled(chart.properties(height=height), NORMAL_FONTS, dark=False)
 
 
-def _styled(chart: alt.TopLevelMixin, sizes: FontSizes, *, dark: bool, legend_columns: int | None = None
-            ) -> alt.TopLevelMixin:
+def _styled(chart: alt.TopLevelMixin, sizes: FontSizes, *, dark: bool) -> alt.TopLevelMixin:
     """Font sizes (axes, legend, title, the values written on bars), and light text on a transparent
     background when `dark`. Each configure_* replaces the one before, so a chart can be restyled."""
     colours = {"labelColor": WALL_TEXT, "titleColor": WALL_TEXT} if dark else {}
@@ -68,8 +67,12 @@ def _styled(chart: alt.TopLevelMixin, sizes: FontSizes, *, dark: bool, legend_co
                              labelLimit=sizes.label_limit, **colours, **lines)
         .configure_legend(
             labelFontSize=sizes.legend, titleFontSize=sizes.legend, labelLimit=sizes.label_limit,
-            orient="top", **colours, **({"columns": legend_columns} if legend_columns else {}),
+            orient="top", columns=LEGEND_COLUMNS, **colours,
+            **(_big_legend_marks(sizes) if dark else {}),
         )
+        # The first and last labels inside the chart; of labels that would overlap, every other,
+        # with room to spare: Vega measures text in its own default face, the page draws it in its own.
+        .configure_axisX(labelFlush=True, labelOverlap="greedy", labelSeparation=sizes.label // 2)
         .configure_title(fontSize=sizes.title, **({"color": WALL_TEXT} if dark else {}))
         .configure_text(fontSize=sizes.mark_text, **({"color": WALL_TEXT} if dark else {}))
         .configure_view(stroke=None)
@@ -77,10 +80,28 @@ def _styled(chart: alt.TopLevelMixin, sizes: FontSizes, *, dark: bool, legend_co
     return chart.properties(background="transparent") if dark else chart
 
 
-def for_wall(chart: alt.TopLevelMixin, fonts: FontSizes = WALL_FONTS) -> alt.TopLevelMixin:
-    """A built chart restyled for the dark wall screen: `fonts`, light text, transparent background.
+def wall_fonts(unit_px: float) -> FontSizes:
+    """WALL_FONTS for a wall whose unit (root font size) is `unit_px`: 20 px at 1080p."""
+    scale = unit_px / 20
+    return FontSizes(**{name: round(size * scale) for name, size in vars(WALL_FONTS).items()})
+
+
+def _big_legend_marks(sizes: FontSizes) -> dict:
+    """A legend's symbols and colour ramp in proportion to its text (Vega's are sized for 11 px)."""
+    return {"symbolSize": round((0.7 * sizes.legend) ** 2), "gradientLength": 10 * sizes.legend,
+            "gradientThickness": round(0.8 * sizes.legend)}
+
+
+def for_wall(chart: alt.TopLevelMixin, fonts: FontSizes = WALL_FONTS, title: str = "") -> alt.TopLevelMixin:
+    """A built chart restyled for the dark wall screen: `fonts`, light text, transparent background,
+    and `title` when it has none of its own (a page may write it above its controls instead).
     Its height is the wall's to give (st.altair_chart's height replaces the chart's own)."""
-    return _styled(chart, fonts, dark=True, legend_columns=WALL_LEGEND_COLUMNS)
+    if title and not chart.to_dict().get("title"):
+        chart = chart.properties(title=alt.TitleParams(title, anchor="start"))
+    # Room on the right for a date label centred on a tick just before the axis ends: Vega
+    # draws it past the chart's edge otherwise, and on the wall nothing may stick out.
+    margin = {"left": 5, "top": 5, "bottom": 5, "right": 2 * fonts.label}
+    return _styled(chart, fonts, dark=True).properties(padding=margin)
 
 
 def _with_columns(df: pd.DataFrame | None, columns: Sequence[str]) -> pd.DataFrame:
@@ -147,13 +168,15 @@ def trend_lines(
     date_format: str = DATE_FORMAT,
     height: int = DEFAULT_HEIGHT,
 ) -> alt.TopLevelMixin:
-    """Counts over time, one line (or unstacked area) per column of `series` (column → label)."""
+    """Counts over time, one line (or unstacked area) per column of `series` (column → label);
+    a legend only when there is more than one."""
     series = dict(series or {})
     frame = _as_dates(_with_columns(df, [x, *series]), x)
     long = _long(frame, x, series)
     colour = alt.Color(
         "series:N",
         title=None,
+        legend=alt.Legend() if len(series) > 1 else None,
         scale=alt.Scale(domain=list(series.values()), range=list(colours))
         if colours
         else alt.Scale(domain=list(series.values())),
