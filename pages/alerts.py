@@ -9,13 +9,16 @@ from ui.data import query
 from ui.i18n import t
 
 
-def count_and_changes(figures: dict, measure: str, label: str) -> list[widgets.Tile]:
+def count_and_changes(figures: dict, measure: str, label_key: str) -> list[widgets.Tile]:
     """A count, then its change against the same period last year and against the period before."""
-    return [widgets.Tile(label, formats.count(figures[measure])),
+    label, short = t(label_key), t(f"short_{label_key}")
+    return [widgets.tile(label_key, formats.count(figures[measure])),
             widgets.Tile(f"{label} · {t('yoy')}", formats.change(figures[f"{measure}_yoy"]),
-                         t("same_period_last_year", n=formats.count(figures[f"{measure}_prev_year"]))),
+                         t("same_period_last_year", n=formats.count(figures[f"{measure}_prev_year"])),
+                         short=f"{short} {t('yoy')}"),
             widgets.Tile(f"{label} · {t('mom')}", formats.change(figures[f"{measure}_mom"]),
-                         t("previous_period", n=formats.count(figures[f"{measure}_prev_period"])))]
+                         t("previous_period", n=formats.count(figures[f"{measure}_prev_period"])),
+                         short=f"{short} {t('mom')}")]
 
 
 ctx = shell.page("viewer")
@@ -24,16 +27,16 @@ figures = query(alerts.kpis, filters)
 terminals = query(alerts.terminals_by_village, filters)
 online, offline = int(terminals["online"].sum()), int(terminals["offline"].sum())
 board = widgets.board(
-    count_and_changes(figures, "effective", t("effective_alerts")),
-    count_and_changes(figures, "cases", t("cases")),
+    count_and_changes(figures, "effective", "effective_alerts"),
+    count_and_changes(figures, "cases", "cases"),
     [*widgets.zero_tiles(query(alerts.zero_days, filters, ctx.today)),
-     widgets.Tile(t("terminals"), f"{formats.count(online)} / {formats.count(online + offline)}",
+     widgets.tile("terminals", f"{formats.count(online)} / {formats.count(online + offline)}",
                   f"{t('offline')} {formats.count(offline)}", "yellow" if offline else "")],
 )
 
 trend = query(alerts.trend, filters, "week")
 if trend.empty:
-    widgets.no_data()
+    board.no_data()
 else:
     main, side = board.areas()
     with main:
@@ -41,11 +44,11 @@ else:
         widgets.village_map("alerts_map", filters, height=board.map_height, draw=lambda m, basemap:
                             maps.hotspot_layer(m, hotspots, basemap=basemap, label=t("hotspots")))
     with side:
-        st.markdown(f"**{t('alerts_by_category')}**")
+        widgets.chart_title(t("alerts_by_category"))
         unit = widgets.unit_toggle("alerts_unit", ("week", "month"), "week")
         by_category = widgets.translated(query(alerts.trend, filters, unit), "category")
         widgets.chart(by_category, lambda df: charts.stacked_by_category(
-            df, "", t("count"), value="alerts", height=widgets.CHART_HEIGHT))
+            df, "", t("count"), value="alerts", height=widgets.CHART_HEIGHT), t("alerts_by_category"))
         widgets.partial_buckets_note(filters.period, unit, ctx.today)
         widgets.chart(query(alerts.hour_weekday, filters), lambda df: charts.heat_grid(
             df, t("weekdays").split(","), t("hour_weekday"), hour_label=t("hour"), value_label=t("count"),

@@ -30,17 +30,17 @@ filters = ctx.filters
 figures = query(events.kpis, filters)
 backlog, n_open, n_overdue = query(events.backlog, filters, local_now().replace(second=0, microsecond=0))
 board = widgets.board([
-    widgets.Tile(t("events_new"), formats.count(figures["new"])),
-    *(widgets.Tile(t(rate), formats.rate(figures[rate]),
+    widgets.tile("events_new", formats.count(figures["new"])),
+    *(widgets.tile(rate, formats.rate(figures[rate]),
                    f"{t(COUNT_LABELS[num])} {formats.count(figures[num])} / "
                    f"{t(COUNT_LABELS[den])} {formats.count(figures[den])}")
       for rate, num, den, _ in RATES),
-    widgets.Tile(t("backlog"), formats.count(n_open)),
-    widgets.Tile(t("overdue"), formats.count(n_overdue), tone="red" if n_overdue else ""),
-])
+    widgets.tile("backlog", formats.count(n_open)),
+    widgets.tile("overdue", formats.count(n_overdue), tone="red" if n_overdue else ""),
+], split=(1, 1))
 
 if figures["new"] == 0 and n_open == 0:
-    widgets.no_data()
+    board.no_data()
 else:
     if not ctx.wall:
         for column, (_, _, _, which) in zip(st.columns(len(RATES) + 3)[1:], RATES):  # under each rate's tile
@@ -48,7 +48,7 @@ else:
                 rows, total = query(events.behind_rate, filters, which)
                 widgets.records(t(f"behind_{which}"), rows, total, RECORD_COLUMNS, translate=("category",))
 
-    main, side = board.areas(split=(1, 1))
+    main, side = board.areas()
     with main:
         unit = widgets.unit_toggle("events_unit", ("week", "month"), "week")
         trend = query(events.trend, filters, unit)

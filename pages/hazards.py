@@ -12,17 +12,17 @@ ctx = shell.page("viewer")
 filters = ctx.filters
 figures = query(hazards.kpis, filters, ctx.today)
 board = widgets.board(
-    [widgets.Tile(t("hazards_found"), formats.count(figures["found"])),
-     widgets.Tile(t("hazards_open"), formats.count(figures["open"])),
-     widgets.Tile(t("hazards_overdue"), formats.count(figures["overdue"]), 
+    [widgets.tile("hazards_found", formats.count(figures["found"])),
+     widgets.tile("hazards_open", formats.count(figures["open"])),
+     widgets.tile("hazards_overdue", formats.count(figures["overdue"]),
                   tone="red" if figures["overdue"] else ""),
-     widgets.Tile(t("hazards_resolved"), formats.count(figures["resolved"])),
-     widgets.Tile(t("enterprises_shut"), formats.count(figures["enterprises_shut"]))],
+     widgets.tile("hazards_resolved", formats.count(figures["resolved"])),
+     widgets.tile("enterprises_shut", formats.count(figures["enterprises_shut"]))],
     widgets.warning_counts(hazards.warning_colours(figures)),
 )
 
 if not any(figures.values()):
-    widgets.no_data()
+    board.no_data()
 else:
     breakdowns = query(hazards.counts_by, filters)
     closed_hazards_fit = hazards.closed_hazards_fit(figures)

@@ -11,19 +11,19 @@ figures = query(kpis.summary, filters, ctx.today)
 residents, alert, hazard, event, previous = (figures[key] for key in (
     "population", "alerts", "hazards", "events", "alerts_previous_period"))
 board = widgets.board(
-    [widgets.Tile(t("residents_now"), formats.count(residents["residents"]),
+    [widgets.tile("residents_now", formats.count(residents["residents"]),
                   f"{t('arrivals')} {formats.count(residents['arrivals'])} · "
                   f"{t('departures')} {formats.count(residents['departures'])}"),
-     widgets.Tile(t("effective_alerts"), formats.count(alert["effective"]),
+     widgets.tile("effective_alerts", formats.count(alert["effective"]),
                   widgets.yoy_mom(alert["effective_yoy"], previous["effective_mom"])),
-     widgets.Tile(t("cases"), formats.count(alert["cases"]),
+     widgets.tile("cases", formats.count(alert["cases"]),
                   widgets.yoy_mom(alert["cases_yoy"], previous["cases_mom"])),
-     widgets.Tile(t("hazards_found"), formats.count(hazard["found"]),
+     widgets.tile("hazards_found", formats.count(hazard["found"]),
                   f"{t('hazards_open')} {formats.count(hazard['open'])} · "
                   f"{t('hazards_overdue')} {formats.count(hazard['overdue'])}",
                   "red" if hazard["overdue"] else "")],
-    [widgets.Tile(t("events_new"), formats.count(event["new"])),
-     *(widgets.Tile(t(rate), formats.rate(event[rate]))
+    [widgets.tile("events_new", formats.count(event["new"])),
+     *(widgets.tile(rate, formats.rate(event[rate]))
        for rate in ("closure_rate", "on_time_rate", "transfer_rate"))],
     widgets.zero_tiles(figures["zero_days"]),
 )

@@ -34,14 +34,13 @@ anomalies = figures["anomalies_by_kind"]
 tiled = {"residents_now": "residents", "arrivals": "arrivals", "departures": "departures", "anomalies": "anomalies"}
 counted_on = {"residents": t("residents_on", day=filters.period.reference_day(ctx.today))}
 board = widgets.board(
-    [widgets.Tile(t(key), formats.count(figures[field]), counted_on.get(field))
-     for key, field in tiled.items()],
-    [widgets.Tile(t(f"anomaly_{kind}"), formats.count(n), tone="yellow" if n else "green")
+    [widgets.tile(key, formats.count(figures[field]), counted_on.get(field)) for key, field in tiled.items()],
+    [widgets.tile(f"anomaly_{kind}", formats.count(n), tone="yellow" if n else "green")
      for kind, n in anomalies.items()],
 )
 
 if not any(figures[field] for field in tiled.values()):
-    widgets.no_data()
+    board.no_data()
 else:
     villages = query(population.by_village, filters, ctx.today).sort_values("value", ascending=False)
     main, side = board.areas()
@@ -49,11 +48,11 @@ else:
         widgets.village_map("population_map", filters, values=villages, measure_label=t("measure_residents"),
                             height=board.map_height)
     with side:
-        st.markdown(f"**{t('arrivals_departures')}**")
+        widgets.chart_title(t("arrivals_departures"))
         unit = widgets.unit_toggle("population_unit", ("day", "week"), "week")
         widgets.chart(query(population.flows, filters, unit), lambda df: charts.trend_lines(
             df, "bucket", {"arrivals": t("arrivals"), "departures": t("departures")},
-            height=widgets.CHART_HEIGHT))
+            height=widgets.CHART_HEIGHT), t("arrivals_departures"))
         widgets.partial_buckets_note(filters.period, unit, ctx.today)
         origins = widgets.translated(query(population.origins, filters, ctx.today), "province")
         widgets.chart(origins, lambda df: charts.bar_counts(

@@ -21,7 +21,7 @@ import streamlit as st
 from data_access import areas
 from data_access.filters import Filters, local_now, local_today
 
-from . import auth, data, filter_bar, maps
+from . import assets, auth, data, filter_bar, maps, screen
 from .i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 
 APP_SCRIPT = Path(__file__).resolve().parent.parent / "app.py"
@@ -67,7 +67,9 @@ def frame(view: str, categories: tuple[str, ...] | Callable[[], tuple[str, ...]]
     banner = st.empty()
     _this_run.routed, _this_run.wall = True, wall
     try:
-        if not wall:
+        if not wall:  # (the wall screen has its own stylesheet and reports its exact size)
+            st.html(assets.stylesheet("page.css"))
+            screen.report_compact()  # a phone: once known, the views draw their compact layout
             auth.require("viewer")  # signed out: the sign-in form, then st.stop()
             auth.account_box()
         try:

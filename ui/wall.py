@@ -8,6 +8,8 @@ playlist rotates every WALL_ROTATE_S seconds; both can be given in the URL too
 (`playlist=overview,alerts&rotate=20`). Through a database outage the last figures stay, under
 a banner with the time of the last good data.
 
+The board is laid out for the screen the browser reports (ui/screen.py), by ui/wall_layout.py:
+type in proportion to the screen, nothing to scroll, from 1280×720 to 7680×4320, 9:16 to 32:9.
 Which view is on screen is a pure function of the playlist and the clock (`next_rotation`).
 """
 
@@ -23,7 +25,7 @@ import streamlit as st
 from data_access import areas, formats, settings
 from data_access.filters import local_now
 
-from . import assets, data, filter_bar, shell, url
+from . import assets, data, filter_bar, screen, shell, url, wall_layout
 from .i18n import t
 
 VIEWS = ("overview", "hazards", "population", "alerts", "events")
@@ -112,10 +114,13 @@ def playlist() -> Playlist:
 
 
 def show() -> None:
-    """The whole wall screen: theme, header with clock, and the board that refreshes and rotates."""
+    """The whole wall screen: theme, header with clock, and the board that refreshes and rotates.
+    Everything is sized for the screen its browser reports (a 1080p one until it has)."""
     plan = playlist()
-    st.html(assets.stylesheet("wall.css"))
+    unit = wall_layout.unit_px(screen.size_known() or wall_layout.FULL_HD)
+    st.html(assets.stylesheet("wall.css") + f"<style>html {{ font-size: {unit:.2f}px; }}</style>")
     with st.container(key="wall-header"):
+        screen.report_size()
         demo = data.query(areas.has_demo_records)
         st.html(
             f'<div class="wall-header"><div class="wall-title">{html.escape(t("app_title"))}</div>'

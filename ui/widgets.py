@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import math
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -27,19 +26,20 @@ from data_access import areas, formats, settings
 from data_access.filters import Filters
 from data_access.masking import mask_frame, mask_history
 
-from . import assets, auth, charts, maps, palette, shell
+from . import assets, auth, charts, maps, palette, screen, shell, wall_layout
 from .data import query
-from .i18n import t, tv
+from .i18n import has, t, tv
 
 MAP_CENTER = (28.9226, 119.9686)  # the Huajie town seat, WGS-84
 MAP_ZOOM = 13
 MAP_HEIGHT = 460
+PHONE_MAP_HEIGHT = 340  # a phone's map: the whole villages in view, the page still scrolls past it
+PHONE_TILES_PER_ROW = 2
 CHART_HEIGHT = 320  # the whole chart (title and legend included): Streamlit fits the plot inside
-# The wall at 1920×1080 (20 px to the rem): the map's and the charts' height below one row of
-# tiles, and what each further row of tiles takes from it.
-WALL_BODY_HEIGHT, WALL_TILE_ROW_HEIGHT = 750, 152
-WALL_MAX_TILE_COLUMNS = 6
 WALL_MAP_MARGIN = 2  # kept free below a map in its fixed-height area, against rounding
+# The wall's map fits the villages in quarter zoom steps: in whole steps they may fill only half
+# of it, and their permanent labels then overlap.
+WALL_MAP_ZOOM_SNAP = 0.25
 TONES = ("red", "yellow", "green")  # a tile's tone: the 三色 colours
 # 三色 warning cells: the colour itself, not an emoji, so it reads on a screen without an emoji font.
 WARNING_CELL_CSS = {
@@ -53,7 +53,8 @@ ZERO_COUNTERS = ("civil_to_criminal", "major_accident", "telecom_fraud")
 
 @dataclass(frozen=True)
 class Tile:
-    """One KPI tile: a label, a value already formatted, optionally a line under it, and a tone.
+    """One KPI tile: a label, a value already formatted, optionally a line under it, a tone, and
+    a short label for a phone.
 
     tone '' is neutral; 'red', 'yellow' or 'green' colours the line under the value on a page
     and the value itself on the wall screen."""
@@ -62,11 +63,13 @@ class Tile:
     value: str
     note: str | None = None
     tone: str = ""
+    short: str | None = None
 
-    def show(self, where: DeltaGenerator) -> None:
-        """The tile as an st.metric in `where`."""
+    def show(self, where: DeltaGenerator, *, short: bool = False) -> None:
+        """The tile as an st.metric in `where` (with its short label, when asked and it has one)."""
         colour = self.tone if self.tone in TONES else "off"
-        where.metric(self.label, self.value, self.note, delta_color=colour, delta_arrow="off", border=True)
+        where.metric(self.short if short and self.short else self.label, self.value, self.note,
+                     delta_color=colour, delta_arrow="off", border=True)
 
     def wall_html(self) -> str:
         """The tile as the wall screen's HTML; every text escaped. The value carries its width in
@@ -77,60 +80,95 @@ class Tile:
                 f'<div class="note">{html.escape(self.note or "")}</div></div>')
 
 
+def tile(key: str, value: str, note: str | None = None, tone: str = "") -> Tile:
+    """A Tile labelled t(key), with the short label short_<key> where the catalogue has one."""
+    return Tile(t(key), value, note, tone, t(f"short_{key}") if has(f"short_{key}") else None)
+
+
 def text_em(text: str) -> float:
     """About how wide `text` is in em in a bold sans-serif face: CJK 1, digits and Latin ~0.6."""
     return sum(1.0 if unicodedata.east_asian_width(c) in "WF" else 0.3 if c == " " else 0.62 for c in text)
 
 
 def tiles(*items: Tile) -> None:
-    """A row of KPI tiles, equal widths (on the wall, a grid of big tiles)."""
+    """A row of KPI tiles, equal widths (on the wall, a grid of big tiles; on a phone, rows of
+    two with short labels)."""
     if shell.on_wall():
-        _wall_tiles(items)
+        _wall_tiles(items, wall_layout.layout(_wall_screen(), len(items)).tile_columns)
+    elif screen.compact():  # Streamlit would stack the columns one to a row on a phone
+        for start in range(0, len(items), PHONE_TILES_PER_ROW):
+            columns = st.columns(PHONE_TILES_PER_ROW, wrap=False)
+            for column, item in zip(columns, items[start:start + PHONE_TILES_PER_ROW]):
+                item.show(column, short=True)
     else:
-        for column, tile in zip(st.columns(len(items)), items):
-            tile.show(column)
+        for column, item in zip(st.columns(len(items)), items):
+            item.show(column)
 
 
-def _wall_tiles(items: Sequence[Tile]) -> int:
-    """The tiles as one grid in rows of equal length; returns how many rows it takes."""
-    rows = math.ceil(len(items) / WALL_MAX_TILE_COLUMNS)
-    columns = math.ceil(len(items) / rows)
-    cells = "".join(tile.wall_html() for tile in items)
+def _wall_tiles(items: Sequence[Tile], columns: int) -> None:
+    cells = "".join(item.wall_html() for item in items)
     st.html(f'<div class="wall-tiles" style="grid-template-columns: repeat({columns}, minmax(0, 1fr))">'
             f"{cells}</div>")
-    return rows
+
+
+def _wall_screen() -> wall_layout.Screen:
+    """The wall's screen as its browser reported it; a 1080p one until it has."""
+    return screen.size_known() or wall_layout.FULL_HD
 
 
 @dataclass(frozen=True)
 class Board:
-    """A view's tiles, drawn; `areas()` then places its main area (its map, or its first charts)
-    beside its side area (its charts). On the wall, `height` is what both areas take."""
+    """A view's tiles, drawn; then its main area (its map, or its first charts) and its side area
+    (its charts), from `areas()`.
 
-    height: int | None = None  # None on a page
+    On a page the areas are columns of widths `split`, made where areas() is called (under what
+    the page drew below its tiles), stacked on a phone. On the wall they were made with the
+    tiles, placed and sized for the screen (wall_layout); the charts in an area share it."""
 
-    @property
-    def map_height(self) -> int:
-        """The height of a map in the main area."""
-        return MAP_HEIGHT if self.height is None else self.height - WALL_MAP_MARGIN
+    split: tuple[int, int]
+    map_height: int
+    wall_areas: tuple[DeltaGenerator, DeltaGenerator] | None = None
 
-    def areas(self, split: tuple[int, int] = (3, 2)) -> tuple[DeltaGenerator, DeltaGenerator]:
-        """The main and the side area, in columns of widths `split`; on the wall they fill the
-        screen below the tiles, and the charts in each share its height."""
-        main, side = st.columns(split)
-        if self.height is None:
-            return main, side
-        return (main.container(height=self.height, border=False, key="wall-main"),
-                side.container(height=self.height, border=False, key="wall-side"))
+    def areas(self) -> tuple[DeltaGenerator, DeltaGenerator]:
+        """The main and the side area."""
+        if self.wall_areas is not None:
+            return self.wall_areas
+        if screen.compact():
+            return st.container(), st.container()
+        main, side = st.columns(self.split)
+        return main, side
+
+    def no_data(self) -> None:
+        """The view's empty state, under its tiles (on the wall, in its main area)."""
+        if self.wall_areas is None:
+            no_data()
+        else:
+            with self.wall_areas[0]:
+                no_data()
 
 
-def board(*rows: Sequence[Tile]) -> Board:
+def board(*rows: Sequence[Tile], split: tuple[int, int] = (3, 2)) -> Board:
     """A view's tiles, one row each (on the wall, one grid of big tiles); see Board."""
     if not shell.on_wall():
+        if screen.compact():  # pairs across the rows: no row half empty in the middle
+            rows = ([item for row in rows for item in row],)
         for row in rows:
             tiles(*row)
-        return Board()
-    tile_rows = _wall_tiles([tile for row in rows for tile in row])
-    return Board(WALL_BODY_HEIGHT - (tile_rows - 1) * WALL_TILE_ROW_HEIGHT)
+        return Board(split, PHONE_MAP_HEIGHT if screen.compact() else MAP_HEIGHT)
+    items = [item for row in rows for item in row]
+    plan = wall_layout.layout(_wall_screen(), len(items), split)
+    shares = [plan.main_width_share, 1 - plan.main_width_share]
+    if plan.tiles_beside_main:  # a wide wall: the map's column, then the tiles over the charts
+        main_column, rest = st.columns(shares)
+        with rest:
+            _wall_tiles(items, plan.tile_columns)
+    else:
+        _wall_tiles(items, plan.tile_columns)
+        main_column, rest = (st.container(), st.container()) if plan.shape == "tall" else st.columns(shares)
+    area = {"border": False, "gap": "small"}
+    main = main_column.container(height=plan.main_height, key="wall-main", **area)
+    side = rest.container(height=plan.side_height, key="wall-side", horizontal=plan.side_in_a_row, **area)
+    return Board(split, plan.main_height - WALL_MAP_MARGIN, (main, side))
 
 
 def zero_tiles(days: Mapping[str, int | None]) -> list[Tile]:
@@ -138,7 +176,7 @@ def zero_tiles(days: Mapping[str, int | None]) -> list[Tile]:
     telecom fraud, in that order."""
     shown = {key: t("none_on_record") if days[key] is None else t("days_since", days=days[key])
              for key in ZERO_COUNTERS}
-    return [Tile(t(f"zero_{key}"), shown[key], t("zero_counters"), "green") for key in ZERO_COUNTERS]
+    return [tile(f"zero_{key}", shown[key], t("zero_counters"), "green") for key in ZERO_COUNTERS]
 
 
 def yoy_mom(year_on_year: float | None, on_previous: float | None) -> str:
@@ -152,6 +190,12 @@ def no_data() -> None:
         st.html(f'<div class="wall-status">{html.escape(t("no_data"))}</div>')
     else:
         st.info(t("no_data"), icon="📭")
+
+
+def chart_title(text: str) -> None:
+    """A chart's title written above the controls of its chart (on the wall, the chart's own title)."""
+    if not shell.on_wall():
+        st.markdown(f"**{text}**")
 
 
 def note(text: str) -> None:
@@ -172,7 +216,9 @@ def chart(df: pd.DataFrame | None, build: Callable[[pd.DataFrame], object], titl
             nothing = " · ".join(filter(None, (title, t("no_data"))))
             st.html(f'<div class="wall-status">{html.escape(nothing)}</div>')
         else:
-            st.altair_chart(charts.for_wall(build(df)), theme=None, width="stretch", height="stretch")
+            fonts = charts.wall_fonts(wall_layout.unit_px(_wall_screen()))
+            st.altair_chart(charts.for_wall(build(df), fonts, title), theme=None, width="stretch",
+                            height="stretch")
     elif is_empty(df):
         if title:
             st.markdown(f"**{title}**")
@@ -324,9 +370,15 @@ def village_map(
     if draw is not None:
         draw(m, basemap)
     maps.fit(m, boundaries, filters.villages, basemap=basemap)
-    if wall:
+    if wall:  # the map is a document of its own: its text sizes follow the wall's unit there too
+        unit = wall_layout.unit_px(_wall_screen())
+        m.options["zoomSnap"] = WALL_MAP_ZOOM_SNAP
+        unit_css = f"<style>:root {{ --wall-unit: {unit:.1f}px; }}</style>"
+        m.get_root().header.add_child(maps.folium.Element(unit_css))
         m.get_root().header.add_child(maps.folium.Element(assets.stylesheet("wall-map.css")))
-        st_folium(maps.freeze_ids(m), key=key, height=height, use_container_width=True, returned_objects=[])
+        # streamlit-folium sizes its map once, when first drawn: another height is another map.
+        st_folium(maps.freeze_ids(m), key=f"{key}_{height}", height=height, use_container_width=True,
+                  returned_objects=[])
         return
     state = st_folium(m, key=key, height=height, use_container_width=True,
                       returned_objects=["last_active_drawing"])
@@ -376,7 +428,7 @@ def warning_tiles(counts: Mapping[str, int]) -> None:
 
 def warning_counts(counts: Mapping[str, int]) -> list[Tile]:
     """One tile per 三色 colour of open hazards (hazards.warning_counts), red first."""
-    return [Tile(warning_text(c), formats.count(counts[c]), t("warning"), c) for c in WARNING_CELL_CSS]
+    return [tile(f"warning_{c}", formats.count(counts[c]), t("warning"), c) for c in WARNING_CELL_CSS]
 
 
 def hazard_table(rows: pd.DataFrame, total: int, *, pick_key: str | None = None) -> int | None:

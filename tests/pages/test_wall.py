@@ -1,11 +1,13 @@
 """The wall screen with AppTest: each board runs its view's own page script with the wall flag
-set, so it shows the figures the page shows, through the same widgets; and it draws counts
-only: no table, no list of records, no control, no person."""
+set, so it shows the figures the page shows, through the same widgets; it draws counts only (no
+table, no list of records, no control, no person); and it lays itself out for the screen its
+browser reports. Pages on a phone get their compact tiles."""
 
 from __future__ import annotations
 
 import datetime as dt
 import html
+import json
 import re
 from pathlib import Path
 
@@ -14,12 +16,13 @@ import streamlit as st
 from google.protobuf import text_format
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
-from streamlit.testing.v1.element_tree import Widget
+from streamlit.testing.v1.element_tree import Column, Widget
 
 from data_access import accounts, demo
 from data_access.db import forget_engines, get_engine
 from data_access.models import GridEvent, Hazard, House, PopulationStay
-from ui import wall
+from ui import screen, wall, wall_layout
+from ui.wall_layout import Screen
 
 from ..factories import signed_in
 
@@ -77,15 +80,19 @@ def run(monkeypatch, url: str, **params) -> AppTest:
     return at
 
 
-def open_wall(monkeypatch, url: str, view: str) -> AppTest:
+def open_wall(monkeypatch, url: str, view: str, size: Screen | None = None) -> AppTest:
     at = run(monkeypatch, url, mode="wall", playlist=view, **YEAR)
+    if size is not None:  # as the browser's report leaves it
+        at.session_state[screen.SIZE_KEY] = size
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
 
-def open_page(monkeypatch, url: str, view: str) -> AppTest:
+def open_page(monkeypatch, url: str, view: str, *, phone: bool = False) -> AppTest:
     at = signed_in(run(monkeypatch, url, **YEAR), "staff")
+    if phone:
+        at.session_state[screen.COMPACT_KEY] = True
     at.run()
     if view != "overview":
         at.switch_page(f"pages/{view}.py").run()
@@ -133,3 +140,52 @@ def test_an_empty_database_gives_each_board_its_empty_state(monkeypatch, empty_u
     board = open_wall(monkeypatch, empty_url, view)
     assert wall_tiles(board), "the tiles, at zero"
     assert "所选条件下暂无数据。" in "".join(h.value for h in board.html)
+
+
+# --- the screen -----------------------------------------------------------------------------------
+
+
+def map_heights(at: AppTest) -> list[int]:
+    """The heights the folium maps of the run were given."""
+    maps = [e.proto for e in at.main if getattr(e, "type", "") == "component_instance"
+            and e.proto.component_name == "streamlit_folium.st_folium"]
+    return [json.loads(proto.json_args)["height"] for proto in maps]
+
+
+def column_html(at: AppTest) -> list[str]:
+    return ["".join(h.value for h in column.html) for column in at.columns]
+
+
+SIZES = [Screen(1920, 1080), Screen(3840, 2160), Screen(3840, 1080), Screen(1080, 1920)]
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s.width}x{s.height}")
+def test_the_board_is_laid_out_for_the_screen_its_browser_reported(monkeypatch, demo_url, size):
+    board = open_wall(monkeypatch, demo_url, "overview", size)
+    plan = wall_layout.layout(size, len(wall_tiles(board)))
+    css = "".join(h.value for h in board.html)
+    assert f"html {{ font-size: {plan.unit:.2f}px; }}" in css
+    assert map_heights(board) == [plan.main_height - 2]
+    assert f"repeat({plan.tile_columns}, minmax(0, 1fr))" in css
+    tiles_in_a_column = any("wall-tiles" in text for text in column_html(board))
+    assert tiles_in_a_column is (plan.shape == "wide"), "beside the map on a wide wall only"
+
+
+def test_until_its_browser_reports_the_wall_is_laid_out_for_1080p(monkeypatch, demo_url):
+    board = open_wall(monkeypatch, demo_url, "overview")
+    assert map_heights(board) == [wall_layout.layout(wall_layout.FULL_HD, 11).main_height - 2]
+
+
+@pytest.mark.parametrize("view", ["overview", "alerts"])
+def test_a_phone_gets_tiles_two_to_a_row_with_short_labels(monkeypatch, demo_url, view):
+    desk = open_page(monkeypatch, demo_url, view)
+    phone = open_page(monkeypatch, demo_url, view, phone=True)
+    assert [m.value for m in phone.metric] == [m.value for m in desk.metric], "the same figures"
+    labels = [m.label for m in phone.metric]
+    assert sum(len(a) for a in labels) < sum(len(m.label) for m in desk.metric)
+    assert {"overview": "在住人口", "alerts": "警情 同比"}[view] in labels
+    rows = [block for block in phone.main.children.values() if getattr(block, "type", "") == "flex_container"]
+    pairs = [row for row in rows if len(row.children) == 2
+             and all(isinstance(c, Column) and c.get("metric") for c in row.children.values())]
+    assert len(pairs) >= len(phone.metric) // 2 - 1, "two tiles to a row"
+    assert map_heights(phone) == [340] and map_heights(desk) == [460]
