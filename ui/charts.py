@@ -267,6 +267,7 @@ def heat_grid(
                 f"{value}:Q",
                 title=value_label or None,
                 scale=alt.Scale(range=list(palette.SEQUENTIAL), zero=True),
+                legend=alt.Legend(orient="right"),  # its rows get the height a ramp on top would take
             ),
             tooltip=[
                 alt.Tooltip("when:N", title=ROW_KEY),

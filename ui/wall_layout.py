@@ -13,6 +13,8 @@ make: wide ones (32:9) put the main area (the map) beside the tiles and charts, 
 from __future__ import annotations
 
 import math
+import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 BASE_UNIT_PX = 20  # the unit on a 1920×1080 screen
@@ -26,6 +28,8 @@ HEADER = 2.8  # the title bar with the clock
 VIEW_LINE = 2.0  # the view's name and period, the data time or the outage banner
 TILE_HEIGHT = 6.5  # label, value and note, with their padding
 TILE_MIN_WIDTH = 11.0
+TILE_PADDING = 1.7  # left and right, and the border
+LABEL_SIZE, NOTE_SIZE = 1.0, 0.95  # a tile's label and note, in units (its value shrinks to fit)
 MAX_TILE_COLUMNS = 6
 TALL_MAIN_SHARE = 0.5  # on a tall screen, the main area's share of the height below the tiles
 WIDE_MAIN_SHARE = 0.6  # on a wide one, its share of the width is split[0] / sum(split) of this
@@ -88,16 +92,33 @@ class Layout:
         return self.shape == "wide"
 
 
-def layout(screen: Screen, tiles: int, split: tuple[int, int] = (3, 2)) -> Layout:
-    """The layout of a board with `tiles` tiles whose main and side areas take widths `split`
-    (on a page; the wall fits them to its screen)."""
+NARROW = {" ": 0.25, ",": 0.28, ".": 0.28, ":": 0.28, "/": 0.35, "·": 0.3, "-": 0.35, "%": 0.85}
+
+
+def text_em(text: str) -> float:
+    """About how wide `text` is in em in the wall's sans-serif face: CJK 1, digits 0.55, Latin 0.6."""
+    return sum(1.0 if unicodedata.east_asian_width(c) in "WF" else NARROW.get(c, 0.55 if c.isdigit() else 0.6)
+               for c in text)
+
+
+def tile_width(labels: Iterable[str], notes: Iterable[str]) -> float:
+    """The width in units a tile needs so that the longest label and note fit on their line."""
+    widths = [LABEL_SIZE * text_em(text) for text in labels] + [NOTE_SIZE * text_em(text) for text in notes]
+    return max(TILE_MIN_WIDTH, max(widths, default=0.0) + TILE_PADDING)
+
+
+def layout(screen: Screen, tiles: int, split: tuple[int, int] = (3, 2), min_tile_width: float = TILE_MIN_WIDTH
+           ) -> Layout:
+    """The layout of a board with `tiles` tiles, each at least `min_tile_width` units wide
+    (tile_width), whose main and side areas take widths `split` (on a page; the wall fits them
+    to its screen)."""
     unit = unit_px(screen)
     form = shape(screen)
     page_width = screen.width / unit - 2 * GAP
     below_header = screen.height / unit - (GAP + HEADER + GAP + VIEW_LINE + GAP) - GAP
     main_share = WIDE_MAIN_SHARE * split[0] / sum(split) if form == "wide" else split[0] / sum(split)
     tiles_width = page_width * (1 - main_share) - GAP if form == "wide" else page_width
-    columns, rows = _tile_grid(tiles, tiles_width)
+    columns, rows = _tile_grid(tiles, tiles_width, min_tile_width)
     tiles_height = rows * TILE_HEIGHT + (rows - 1) * GAP + GAP if rows else 0
     if form == "wide":
         main, side = below_header, below_header - tiles_height
@@ -119,11 +140,11 @@ def layout(screen: Screen, tiles: int, split: tuple[int, int] = (3, 2)) -> Layou
     )
 
 
-def _tile_grid(tiles: int, width: float) -> tuple[int, int]:
+def _tile_grid(tiles: int, width: float, min_tile_width: float) -> tuple[int, int]:
     """Columns and rows of `tiles` tiles in `width` units: as many columns as fit (at most
     MAX_TILE_COLUMNS), then as few as keep that number of rows (rows of even length)."""
     if tiles <= 0:
         return 0, 0
-    fit = int((width + GAP) // (TILE_MIN_WIDTH + GAP))
+    fit = int((width + GAP) // (min_tile_width + GAP))
     rows = math.ceil(tiles / max(1, min(MAX_TILE_COLUMNS, fit)))
     return math.ceil(tiles / rows), rows

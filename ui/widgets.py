@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -75,8 +74,9 @@ class Tile:
         """The tile as the wall screen's HTML; every text escaped. The value carries its width in
         em, so that wall.css can shrink a long one ('已连续 981 天') to its tile rather than wrap it."""
         tone = self.tone if self.tone in TONES else ""
+        width = wall_layout.text_em(self.value)
         return (f'<div class="wall-tile {tone}"><div class="label">{html.escape(self.label)}</div>'
-                f'<div class="value" style="--em: {text_em(self.value):.2f}">{html.escape(self.value)}</div>'
+                f'<div class="value" style="--em: {width:.2f}">{html.escape(self.value)}</div>'
                 f'<div class="note">{html.escape(self.note or "")}</div></div>')
 
 
@@ -85,16 +85,11 @@ def tile(key: str, value: str, note: str | None = None, tone: str = "") -> Tile:
     return Tile(t(key), value, note, tone, t(f"short_{key}") if has(f"short_{key}") else None)
 
 
-def text_em(text: str) -> float:
-    """About how wide `text` is in em in a bold sans-serif face: CJK 1, digits and Latin ~0.6."""
-    return sum(1.0 if unicodedata.east_asian_width(c) in "WF" else 0.3 if c == " " else 0.62 for c in text)
-
-
 def tiles(*items: Tile) -> None:
     """A row of KPI tiles, equal widths (on the wall, a grid of big tiles; on a phone, rows of
     two with short labels)."""
     if shell.on_wall():
-        _wall_tiles(items, wall_layout.layout(_wall_screen(), len(items)).tile_columns)
+        _wall_tiles(items, _wall_layout(items).tile_columns)
     elif screen.compact():  # Streamlit would stack the columns one to a row on a phone
         for start in range(0, len(items), PHONE_TILES_PER_ROW):
             columns = st.columns(PHONE_TILES_PER_ROW, wrap=False)
@@ -114,6 +109,12 @@ def _wall_tiles(items: Sequence[Tile], columns: int) -> None:
 def _wall_screen() -> wall_layout.Screen:
     """The wall's screen as its browser reported it; a 1080p one until it has."""
     return screen.size_known() or wall_layout.FULL_HD
+
+
+def _wall_layout(items: Sequence[Tile], split: tuple[int, int] = (3, 2)) -> wall_layout.Layout:
+    """The wall's layout for these tiles: as many to a row as leave each label and note whole."""
+    width = wall_layout.tile_width((item.label for item in items), (item.note or "" for item in items))
+    return wall_layout.layout(_wall_screen(), len(items), split, width)
 
 
 @dataclass(frozen=True)
@@ -156,7 +157,7 @@ def board(*rows: Sequence[Tile], split: tuple[int, int] = (3, 2)) -> Board:
             tiles(*row)
         return Board(split, PHONE_MAP_HEIGHT if screen.compact() else MAP_HEIGHT)
     items = [item for row in rows for item in row]
-    plan = wall_layout.layout(_wall_screen(), len(items), split)
+    plan = _wall_layout(items, split)
     shares = [plan.main_width_share, 1 - plan.main_width_share]
     if plan.tiles_beside_main:  # a wide wall: the map's column, then the tiles over the charts
         main_column, rest = st.columns(shares)

@@ -32,6 +32,7 @@ YEAR = {"from": "2026-01-01", "to": AS_OF.isoformat()}
 RUN_TIMEOUT_S = 60
 TILE = re.compile(r'<div class="wall-tile[^"]*"><div class="label">(.*?)</div>'
                   r'<div class="value"[^>]*>(.*?)</div>')
+NOTE = re.compile(r'<div class="note">(.*?)</div>')
 ID_NUMBER, PHONE = re.compile(r"\d{17}[\dX]"), re.compile(r"1\d{10}")
 
 
@@ -152,6 +153,13 @@ def map_heights(at: AppTest) -> list[int]:
     return [json.loads(proto.json_args)["height"] for proto in maps]
 
 
+def expected_layout(board: AppTest, size: Screen) -> wall_layout.Layout:
+    """The overview's layout on `size`, from its tiles' labels and notes."""
+    notes = [html.unescape(note) for h in board.html for note in NOTE.findall(h.value)]
+    width = wall_layout.tile_width([label for label, _ in wall_tiles(board)], notes)
+    return wall_layout.layout(size, len(notes), (3, 2), width)
+
+
 def column_html(at: AppTest) -> list[str]:
     return ["".join(h.value for h in column.html) for column in at.columns]
 
@@ -162,7 +170,7 @@ SIZES = [Screen(1920, 1080), Screen(3840, 2160), Screen(3840, 1080), Screen(1080
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s.width}x{s.height}")
 def test_the_board_is_laid_out_for_the_screen_its_browser_reported(monkeypatch, demo_url, size):
     board = open_wall(monkeypatch, demo_url, "overview", size)
-    plan = wall_layout.layout(size, len(wall_tiles(board)))
+    plan = expected_layout(board, size)
     css = "".join(h.value for h in board.html)
     assert f"html {{ font-size: {plan.unit:.2f}px; }}" in css
     assert map_heights(board) == [plan.main_height - 2]
@@ -173,7 +181,8 @@ def test_the_board_is_laid_out_for_the_screen_its_browser_reported(monkeypatch, 
 
 def test_until_its_browser_reports_the_wall_is_laid_out_for_1080p(monkeypatch, demo_url):
     board = open_wall(monkeypatch, demo_url, "overview")
-    assert map_heights(board) == [wall_layout.layout(wall_layout.FULL_HD, 11).main_height - 2]
+    assert map_heights(board) == [expected_layout(board, wall_layout.FULL_HD).main_height - 2]
+    assert "html { font-size: 20.00px; }" in "".join(h.value for h in board.html)
 
 
 @pytest.mark.parametrize("view", ["overview", "alerts"])

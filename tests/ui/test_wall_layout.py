@@ -62,6 +62,15 @@ def test_tiles_are_wide_enough_for_their_text(screen, tiles):
     assert plan.tile_columns <= wall_layout.MAX_TILE_COLUMNS
 
 
+def test_tiles_widen_for_their_longest_label_or_note():
+    short = wall_layout.tile_width(["办结率"], ["零发生"])
+    long = wall_layout.tile_width(["办结率"], ["已办结 13,795 / 新增事件 13,927"])
+    assert short == TILE_MIN_WIDTH < long
+    full_hd = Screen(1920, 1080)
+    assert layout(full_hd, 6, (1, 1), long).tile_columns < layout(full_hd, 6, (1, 1)).tile_columns
+    assert wall_layout.text_em("已连续 70 天") == pytest.approx(4 + 2 * 0.25 + 2 * 0.55)
+
+
 def test_wide_walls_put_the_map_beside_the_tiles_and_charts():
     plan = layout(Screen(3840, 1080), 11)
     assert plan.tiles_beside_main and plan.side_in_a_row
