@@ -181,6 +181,9 @@ USED_JS = """() => {
   const left = Math.min(...boxes.map(r => r.left)), right = Math.max(...boxes.map(r => r.right));
   return {height: (bottom - top) / innerHeight, width: (right - left) / innerWidth, top: top};
 }"""
+# Text cut short inside its box (an ellipsis, or hidden overflow).
+CLIPPED_JS = """() => [...document.querySelectorAll('.wall-tile > div, .wall-view, .wall-status, .wall-stale, .wall-title, .wall-clock')]
+  .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => `${e.className}: ${e.textContent.trim().slice(0, 30)}`)"""
 TILES_JS = """() => Object.fromEntries([...document.querySelectorAll('.wall-tile')].map(
   t => [t.querySelector('.label').textContent, t.querySelector('.value').textContent]))"""
 VIEW_JS = """() => [...document.querySelectorAll("[class*='st-key-wall-view-']")].map(
@@ -281,6 +284,7 @@ def test_each_board_fills_the_screen_with_big_type_and_no_chrome(
 
         problems += [f"{view}: visible chrome {c}" for c in page.evaluate(CHROME_JS, list(CHROME_TEST_IDS))]
         problems += [f"{view}: {p}" for p in page.evaluate(OVERFLOW_JS)]
+        problems += [f"{view}: cut short: {p}" for p in page.evaluate(CLIPPED_JS)]
         used = page.evaluate(USED_JS)
         if used["height"] < MIN_SHARE_USED or used["width"] < MIN_SHARE_USED:
             problems.append(f"{view}: content uses {used['height']:.0%} of the height, {used['width']:.0%} of the width")
