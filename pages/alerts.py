@@ -4,7 +4,7 @@ weekday grid, hotspots on the map, the zero counters and the smart terminals."""
 import streamlit as st
 
 from data_access import alerts, formats
-from ui import charts, maps, shell, widgets
+from ui import charts, shell, widgets
 from ui.data import query
 from ui.i18n import t
 
@@ -40,9 +40,8 @@ if trend.empty:
 else:
     main, side = board.areas()
     with main:
-        hotspots = query(alerts.hotspots, filters)
-        widgets.village_map("alerts_map", filters, height=board.map_height, draw=lambda m, basemap:
-                            maps.hotspot_layer(m, hotspots, basemap=basemap, label=t("hotspots")))
+        widgets.village_map("alerts_map", filters, height=board.map_height,
+                            draw=widgets.hotspot_markers(query(alerts.hotspots, filters)))
     with side:
         widgets.chart_title(t("alerts_by_category"))
         unit = widgets.unit_toggle("alerts_unit", ("week", "month"), "week")

@@ -252,6 +252,20 @@ def test_bad_basemap_settings_draw_without_tiles(basemap, key):
     assert "L.tileLayer" not in render(maps.base_map(HUAJIE, 13, basemap, key))
 
 
+def test_a_wall_map_draws_its_markers_larger_by_its_scale():
+    def radii(layer):
+        return sorted(layer.style_function(f)["radius"] for f in layer.data["features"])
+
+    m = maps.base_map(HUAJIE, 13, "none")
+    plain = maps.hazard_layer(m, hazards(4), basemap="none", labels=LABELS)
+    wall = maps.hazard_layer(m, hazards(4), basemap="none", labels=LABELS, marker_scale=3)
+    assert radii(wall) == [3 * r for r in radii(plain)]
+    df = pd.DataFrame({"lat": [28.92, 28.93], "lon": [119.96, 119.97], "alerts": [1, 16]})
+    plain = maps.hotspot_layer(m, df, basemap="none", label="警情")
+    wall = maps.hotspot_layer(m, df, basemap="none", label="警情", marker_scale=2)
+    assert radii(wall) == [2 * r for r in radii(plain)]
+
+
 def test_map_stays_under_a_megabyte_at_full_load():
     m = maps.base_map(HUAJIE, 13, "amap")
     many = villages([f"村{i:03d}" for i in range(300)], vertices=400)

@@ -390,7 +390,21 @@ def village_map(
 def hazard_markers(points: pd.DataFrame) -> Callable[[object, str], object]:
     """village_map's `draw` for hazards (hazards.map_points): markers coloured by level."""
     labels = {"title": t("title"), "level": t("level"), "status": t("status"), "layer": t("hazards")}
-    return lambda m, basemap: maps.hazard_layer(m, points, basemap=basemap, translate=tv, labels=labels)
+    scale = _marker_scale()
+    return lambda m, basemap: maps.hazard_layer(m, points, basemap=basemap, translate=tv, labels=labels,
+                                                marker_scale=scale)
+
+
+def hotspot_markers(hotspots: pd.DataFrame) -> Callable[[object, str], object]:
+    """village_map's `draw` for alert hotspots (alerts.hotspots): circles sized by count."""
+    scale = _marker_scale()
+    return lambda m, basemap: maps.hotspot_layer(m, hotspots, basemap=basemap, label=t("hotspots"),
+                                                 marker_scale=scale)
+
+
+def _marker_scale() -> float:
+    """How much larger markers are drawn: in proportion to the wall's unit (1 on a page)."""
+    return wall_layout.unit_px(_wall_screen()) / wall_layout.BASE_UNIT_PX if shell.on_wall() else 1.0
 
 
 def choice(label: str, options: Sequence[str], default: str, key: str, *,
