@@ -122,8 +122,10 @@ def show() -> None:
     with st.container(key="wall-header"):
         screen.report_size()
         demo = data.query(areas.has_demo_records)
+        title_em = wall_layout.text_em(t("app_title"))  # wall.css shrinks a long title to its room
         st.html(
-            f'<div class="wall-header"><div class="wall-title">{html.escape(t("app_title"))}</div>'
+            f'<div class="wall-header"><div class="wall-title" style="--em: {title_em:.2f}">'
+            f'{html.escape(t("app_title"))}</div>'
             + (f'<div class="wall-demo">{html.escape(t("demo_short"))}</div>' if demo else "")
             + CLOCK_SCRIPT + "</div>",
             unsafe_allow_javascript=True,

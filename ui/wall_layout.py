@@ -30,6 +30,7 @@ TILE_HEIGHT = 6.5  # label, value and note, with their padding
 TILE_MIN_WIDTH = 11.0
 TILE_PADDING = 1.7  # left and right, and the border
 LABEL_SIZE, NOTE_SIZE = 1.0, 0.95  # a tile's label and note, in units (its value shrinks to fit)
+LONGEST_WALL_LABEL = 14.0  # em: a longer label gives way to the tile's short one
 MAX_TILE_COLUMNS = 6
 TALL_MAIN_SHARE = 0.5  # on a tall screen, the main area's share of the height below the tiles
 WIDE_MAIN_SHARE = 0.6  # on a wide one, its share of the width is split[0] / sum(split) of this

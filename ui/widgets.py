@@ -70,12 +70,19 @@ class Tile:
         where.metric(self.short if short and self.short else self.label, self.value, self.note,
                      delta_color=colour, delta_arrow="off", border=True)
 
+    @property
+    def wall_label(self) -> str:
+        """Its label on the wall: the short one where the whole one would take a tile of its own
+        (an English anomaly's), so that the tiles stay in rows and leave the map its room."""
+        long = wall_layout.text_em(self.label) > wall_layout.LONGEST_WALL_LABEL
+        return self.short if long and self.short else self.label
+
     def wall_html(self) -> str:
         """The tile as the wall screen's HTML; every text escaped. The value carries its width in
         em, so that wall.css can shrink a long one ('已连续 981 天') to its tile rather than wrap it."""
         tone = self.tone if self.tone in TONES else ""
         width = wall_layout.text_em(self.value)
-        return (f'<div class="wall-tile {tone}"><div class="label">{html.escape(self.label)}</div>'
+        return (f'<div class="wall-tile {tone}"><div class="label">{html.escape(self.wall_label)}</div>'
                 f'<div class="value" style="--em: {width:.2f}">{html.escape(self.value)}</div>'
                 f'<div class="note">{html.escape(self.note or "")}</div></div>')
 
@@ -113,7 +120,7 @@ def _wall_screen() -> wall_layout.Screen:
 
 def _wall_layout(items: Sequence[Tile], split: tuple[int, int] = (3, 2)) -> wall_layout.Layout:
     """The wall's layout for these tiles: as many to a row as leave each label and note whole."""
-    width = wall_layout.tile_width((item.label for item in items), (item.note or "" for item in items))
+    width = wall_layout.tile_width((item.wall_label for item in items), (item.note or "" for item in items))
     return wall_layout.layout(_wall_screen(), len(items), split, width)
 
 
