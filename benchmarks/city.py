@@ -87,11 +87,11 @@ class Scope:
 
 
 def view_calls(view: str, f: Filters, resolved: Filters, today: dt.date, now: dt.datetime,
-               closed_fit: bool) -> list[tuple[str, Callable, tuple]]:
+               closed_hazards_fit: bool) -> list[tuple[str, Callable, tuple]]:
     """(name, data_access function, arguments after the connection) for the view's first render:
     the shared frame (filter bar, names to ids, demo banner, account check, the map's outlines),
     then the page, which gets the filter `resolved` (what resolve(f) returns) as the app's does.
-    closed_fit: hazards.closed_fit of the hazard KPIs (whether the map draws closed hazards)."""
+    closed_hazards_fit: hazards.closed_hazards_fit of the hazard KPIs (whether the map draws closed hazards)."""
     frame = [("areas.villages", areas.villages, ()),
              ("areas.grid_names", areas.grid_names, (f.villages,)),
              ("filters.resolve", resolve, (f,)),
@@ -106,7 +106,7 @@ def view_calls(view: str, f: Filters, resolved: Filters, today: dt.date, now: dt
                      ("alerts.trend", alerts.trend, (f, "week")), ("population.flows", population.flows, (f, "week")),
                      ("events.trend", events.trend, (f, "week"))],
         "hazards": [("hazards.kpis", hazards.kpis, (f, today)), ("hazards.counts_by", hazards.counts_by, (f,)),
-                    ("hazards.map_points", hazards.map_points, (f, today, closed_fit)),
+                    ("hazards.map_points", hazards.map_points, (f, today, closed_hazards_fit)),
                     ("hazards.new_vs_resolved", hazards.new_vs_resolved, (f,)),
                     ("hazards.worst_first", hazards.worst_first, (f, today))],
         "population": [("population.kpis", population.kpis, (f, today)), ("population.by_village", population.by_village, (f, today)),
@@ -188,7 +188,7 @@ def floor_statements(view: str, scope: Scope, dialect: str, ctx: dict) -> list[t
     wk = d["week"].format
     area = scope.village_id is None
     vill = "" if area else " AND village_id = :v"
-    closed_too = " OR (found_at >= :b AND found_at < :e)" if view == "hazards" and ctx["closed_fit"] else ""
+    closed_too = " OR (found_at >= :b AND found_at < :e)" if view == "hazards" and ctx["closed_hazards_fit"] else ""
     common = [
         ("areas.villages", "SELECT name, work_area, town, in_micro_centre FROM villages ORDER BY town, work_area, name"),
         ("areas.grid_names", "SELECT g.name FROM grids g JOIN villages v ON v.id = g.village_id"
@@ -407,7 +407,7 @@ def floor_statements(view: str, scope: Scope, dialect: str, ctx: dict) -> list[t
     }
     out = list(common)
     framed = {name for name, _ in common} | {"filters.resolve"}  # with no village, resolve runs no SQL
-    for name, _, _ in view_calls(view, scope.filters, scope.filters, ctx["today"], ctx["now"], ctx["closed_fit"]):
+    for name, _, _ in view_calls(view, scope.filters, scope.filters, ctx["today"], ctx["now"], ctx["closed_hazards_fit"]):
         if name in framed:
             continue
         out += [(name if part == name else f"{name}: {part}", statements[part]) for part in parts.get(name, [name])]
@@ -542,8 +542,8 @@ def naive_ms(url: str, view: str, scope: Scope, today: dt.date) -> float:
             is_open = h["status"].isin(("待处置", "整改中")) & (found < e)
             in_p = (found >= b) & (found < e)
             _ = in_p.sum(), is_open.sum()
-            closed_fit = view == "hazards" and is_open.sum() + in_p.sum() <= hazards.MAX_MAP_FEATURES
-            _ = h[h["lat"].notna() & ((is_open | in_p) if closed_fit else is_open)].sort_values(
+            closed_hazards_fit = view == "hazards" and is_open.sum() + in_p.sum() <= hazards.MAX_MAP_FEATURES
+            _ = h[h["lat"].notna() & ((is_open | in_p) if closed_hazards_fit else is_open)].sort_values(
                 ["level", "deadline"]).head(2000)
             if view == "hazards":  # the KPIs and 三色, the list, the breakdowns, found and resolved per week
                 resolved, deadline = pd.to_datetime(h["resolved_at"]), pd.to_datetime(h["deadline"])
@@ -596,15 +596,15 @@ def map_bytes(engine, view: str, scope: Scope, today: dt.date) -> int | None:
             values = population.by_village(conn, f, today)
             shading = dict(zip(values["village"], values["value"]))
         # The hazards page draws closed hazards when they fit, else shades villages by those found.
-        closed_fit = view == "hazards" and hazards.closed_fit(hazards.kpis(conn, f, today))
-        if view == "hazards" and not closed_fit:
+        closed_hazards_fit = view == "hazards" and hazards.closed_hazards_fit(hazards.kpis(conn, f, today))
+        if view == "hazards" and not closed_hazards_fit:
                 values = hazards.counts_by(conn, f, ("village",))["village"]
                 shading = dict(zip(values["village"], values["found"]))
         m = maps.base_map(widgets.MAP_CENTER, widgets.MAP_ZOOM, basemap, settings.get("TIANDITU_KEY"))
         maps.village_layer(m, boundaries, shading, measure_label="residents", selected=f.villages, basemap=basemap)
         labels = {"title": "title", "level": "level", "status": "status", "layer": "hazards"}
         if view in ("overview", "hazards"):
-            points = hazards.map_points(conn, f, today, closed_fit)
+            points = hazards.map_points(conn, f, today, closed_hazards_fit)
             maps.hazard_layer(m, points, basemap=basemap, labels=labels)
         if view == "alerts":
             maps.hotspot_layer(m, alerts.hotspots(conn, f), basemap=basemap, label="hotspots")
@@ -825,8 +825,8 @@ def measure(db: Database, args) -> list[Row]:
             row = Row(dialect, view, scope.label)
             with engine.connect() as conn:
                 resolved = resolve(conn, scope.filters)
-                closed_fit = hazards.closed_fit(hazards.kpis(conn, resolved, today))
-                calls = view_calls(view, scope.filters, resolved, today, now, closed_fit)
+                closed_hazards_fit = hazards.closed_hazards_fit(hazards.kpis(conn, resolved, today))
+                calls = view_calls(view, scope.filters, resolved, today, now, closed_hazards_fit)
                 hotspot_n = 0
                 if view in ("alerts",):
                     located = (Alert.received_at >= period.begins) & (Alert.received_at < period.ends) \
@@ -835,7 +835,7 @@ def measure(db: Database, args) -> list[Row]:
                         located = located & (Alert.village_id == scope.village_id)
                     hotspot_n = conn.execute(select(func.count()).select_from(Alert).where(located)).scalar_one()
             ctx = {"today": today, "now": now, "hotspot_cells": hotspot_n > alerts.MAX_MAP_FEATURES,
-                   "closed_fit": closed_fit}
+                   "closed_hazards_fit": closed_hazards_fit}
             statements = floor_statements(view, scope, dialect, ctx)
             params = floor_params(dialect, scope, today, now)
             first, cold, f_first, f_warm, f_driver = [], [], [], [], []

@@ -309,9 +309,10 @@ def create_user(
     return Account(name, role, is_demo)
 
 
-def _change(
+def _update_account(
     conn: Connection, name: str, values: dict, *, by: str, action: str, detail: str | None = None
 ) -> None:
+    """Set `values` on account `name` and log `action` in the audit log, in the caller's transaction."""
     result = conn.execute(update(User).where(User.name == name).values(**values))
     if result.rowcount == 0:
         raise AccountError(f"no user {name!r}")
@@ -321,19 +322,19 @@ def _change(
 def set_active(conn: Connection, name: str, active: bool, *, by: str) -> None:
     """Disable an account (it can no longer sign in or act) or enable it again (clearing any lock-out)."""
     values = {"active": active} | ({"failed_count": 0, "locked_until": None} if active else {})
-    _change(conn, name, values, by=by, action="user_enable" if active else "user_disable")
+    _update_account(conn, name, values, by=by, action="user_enable" if active else "user_disable")
 
 
 def set_password(conn: Connection, name: str, password: str, *, by: str) -> None:
     """A new password for `name` (clearing any lock-out)."""
-    _change(conn, name, {"password_hash": hash_password(password), "failed_count": 0, "locked_until": None},
-            by=by, action="user_passwd")
+    _update_account(conn, name, {"password_hash": hash_password(password), "failed_count": 0,
+                                 "locked_until": None}, by=by, action="user_passwd")
 
 
 def set_role(conn: Connection, name: str, role: str, *, by: str) -> None:
     """Give `name` another role."""
     _check_role(role)
-    _change(conn, name, {"role": role}, by=by, action="user_role", detail=f"role={role}")
+    _update_account(conn, name, {"role": role}, by=by, action="user_role", detail=f"role={role}")
 
 
 def active_account(conn: Connection, name: str) -> Account | None:

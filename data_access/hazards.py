@@ -472,7 +472,7 @@ def _by_village_statement(shape: Shape):
     )
 
 
-def closed_fit(figures: Mapping[str, int]) -> bool:
+def closed_hazards_fit(figures: Mapping[str, int]) -> bool:
     """Whether the map can draw the closed hazards found in the period one by one beside the
     open ones: kpis()' open + found bounds how many that is, at most MAX_MAP_FEATURES. Beyond
     it the views draw the open ones and shade the villages by hazards found (counts_by)."""

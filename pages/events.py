@@ -26,26 +26,32 @@ COUNT_LABELS = {"new": "events_new", "closed": "events_closed", "on_time": "even
                 "dispatched": "events_dispatched"}
 
 ctx = shell.page("viewer")
-f = ctx.filters
-k = query(events.kpis, f)
-widgets.tiles(widgets.Tile(t("events_new"), formats.count(k["new"])), *(
-    widgets.Tile(t(rate), formats.rate(k[rate]),
-                 f"{t(COUNT_LABELS[num])} {formats.count(k[num])} / {t(COUNT_LABELS[den])} {formats.count(k[den])}")
-    for rate, num, den, _ in RATES))
+filters = ctx.filters
+figures = query(events.kpis, filters)
+backlog, n_open, n_overdue = query(events.backlog, filters, local_now().replace(second=0, microsecond=0))
+board = widgets.board([
+    widgets.tile("events_new", formats.count(figures["new"])),
+    *(widgets.tile(rate, formats.rate(figures[rate]),
+                   f"{t(COUNT_LABELS[num])} {formats.count(figures[num])} / "
+                   f"{t(COUNT_LABELS[den])} {formats.count(figures[den])}")
+      for rate, num, den, _ in RATES),
+    widgets.tile("backlog", formats.count(n_open)),
+    widgets.tile("overdue", formats.count(n_overdue), tone="red" if n_overdue else ""),
+], split=(1, 1))
 
-backlog, n_open, n_overdue = query(events.backlog, f, local_now().replace(second=0, microsecond=0))
-if k["new"] == 0 and n_open == 0:
-    widgets.no_data()
+if figures["new"] == 0 and n_open == 0:
+    board.no_data()
 else:
-    for column, (_, _, _, which) in zip(st.columns(1 + len(RATES))[1:], RATES):  # under each rate's tile
-        with column:
-            rows, total = query(events.behind_rate, f, which)
-            widgets.records(t(f"behind_{which}"), rows, total, RECORD_COLUMNS, translate=("category",))
+    if not ctx.wall:
+        for column, (_, _, _, which) in zip(st.columns(len(RATES) + 3)[1:], RATES):  # under each rate's tile
+            with column:
+                rows, total = query(events.behind_rate, filters, which)
+                widgets.records(t(f"behind_{which}"), rows, total, RECORD_COLUMNS, translate=("category",))
 
-    left, right = st.columns(2)
-    with left:
+    main, side = board.areas()
+    with main:
         unit = widgets.unit_toggle("events_unit", ("week", "month"), "week")
-        trend = query(events.trend, f, unit)
+        trend = query(events.trend, filters, unit)
         widgets.chart(trend, lambda df: charts.rate_trend(df, {
             "closure_rate": t("closure_rate"), "on_time_rate": t("on_time_rate"),
             "transfer_rate": t("transfer_rate"), "title": t("rates_trend")}, height=widgets.CHART_HEIGHT),
@@ -53,13 +59,14 @@ else:
         widgets.chart(trend, lambda df: charts.trend_lines(
             df, "bucket", {"new": t("events_new"), "closed": t("events_closed")}, t("events_new"),
             height=widgets.CHART_HEIGHT), t("events_new"))
-        widgets.partial_buckets_note(f.period, unit, ctx.today)
-    with right:
-        by_category = widgets.translated(query(events.by_category, f), "category")
+        widgets.partial_buckets_note(filters.period, unit, ctx.today)
+    with side:
+        by_category = widgets.translated(query(events.by_category, filters), "category")
         widgets.chart(by_category, lambda df: charts.bar_counts(df, "category", "new", t("by_category")),
                       t("by_category"))
 
-    st.subheader(t("backlog"))
-    st.caption(t("backlog_counts", open=formats.count(n_open), overdue=formats.count(n_overdue)))
-    backlog["overdue"] = backlog["overdue"].map({True: f"⚠️ {t('overdue')}", False: ""})
-    widgets.table(backlog, BACKLOG_COLUMNS, translate=("category",), total=n_open)
+    if not ctx.wall:
+        st.subheader(t("backlog"))
+        st.caption(t("backlog_counts", open=formats.count(n_open), overdue=formats.count(n_overdue)))
+        backlog["overdue"] = backlog["overdue"].map({True: f"⚠️ {t('overdue')}", False: ""})
+        widgets.table(backlog, BACKLOG_COLUMNS, translate=("category",), total=n_open)

@@ -31,7 +31,7 @@ due = " · ".join((widgets.warning_text(item["warning"]), widgets.days_left_text
 widgets.tiles(
     widgets.Tile(t("level"), tv(item["level"])),
     widgets.Tile(t("status"), tv(item["status"]), t("enterprise_shut_now") if item["enterprise_shut"] else None),
-    widgets.Tile(t("deadline"), deadline, due if item["warning"] else None, delta_color=item["warning"] or "off"),
+    widgets.Tile(t("deadline"), deadline, due if item["warning"] else None, item["warning"] or ""),
 )
 left, right = st.columns([2, 3])
 with left:

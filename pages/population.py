@@ -28,59 +28,62 @@ EMPLOYER_COLUMNS = {"employer": "employer", "residents": "residents", "reported_
 VILLAGE_COLUMNS = {"village": "village", "value": "residents"}
 
 ctx = shell.page("viewer")
-f = ctx.filters
-k = query(population.kpis, f, ctx.today)
+filters = ctx.filters
+figures = query(population.kpis, filters, ctx.today)
+anomalies = figures["anomalies_by_kind"]
 tiled = {"residents_now": "residents", "arrivals": "arrivals", "departures": "departures", "anomalies": "anomalies"}
-widgets.tiles(*(widgets.Tile(t(key), formats.count(k[field])) for key, field in tiled.items()))
-st.caption(t("residents_on", day=f.period.reference_day(ctx.today)))
+counted_on = {"residents": t("residents_on", day=filters.period.reference_day(ctx.today))}
+board = widgets.board(
+    [widgets.tile(key, formats.count(figures[field]), counted_on.get(field)) for key, field in tiled.items()],
+    [widgets.tile(f"anomaly_{kind}", formats.count(n), tone="yellow" if n else "green")
+     for kind, n in anomalies.items()],
+)
 
-if not any(k[field] for field in tiled.values()):
-    widgets.no_data()
+if not any(figures[field] for field in tiled.values()):
+    board.no_data()
 else:
-    villages = query(population.by_village, f, ctx.today).sort_values("value", ascending=False)
-    left, right = st.columns([3, 2])
-    with left:
-        widgets.village_map("population_map", f, values=villages, measure_label=t("measure_residents"))
-    with right:
-        st.markdown(f"**{t('arrivals_departures')}**")
+    villages = query(population.by_village, filters, ctx.today).sort_values("value", ascending=False)
+    main, side = board.areas()
+    with main:
+        widgets.village_map("population_map", filters, values=villages, measure_label=t("measure_residents"),
+                            height=board.map_height)
+    with side:
+        widgets.chart_title(t("arrivals_departures"))
         unit = widgets.unit_toggle("population_unit", ("day", "week"), "week")
-        widgets.chart(query(population.flows, f, unit), lambda df: charts.trend_lines(
+        widgets.chart(query(population.flows, filters, unit), lambda df: charts.trend_lines(
             df, "bucket", {"arrivals": t("arrivals"), "departures": t("departures")},
-            height=widgets.CHART_HEIGHT))
-        widgets.partial_buckets_note(f.period, unit, ctx.today)
-
-    left, right = st.columns(2)
-    with left:
-        origins = widgets.translated(query(population.origins, f, ctx.today), "province")
+            height=widgets.CHART_HEIGHT), t("arrivals_departures"))
+        widgets.partial_buckets_note(filters.period, unit, ctx.today)
+        origins = widgets.translated(query(population.origins, filters, ctx.today), "province")
         widgets.chart(origins, lambda df: charts.bar_counts(
             df, "province", "residents", t("origin_provinces")), t("origin_provinces"))
-    with right:
+
+    if not ctx.wall:
         labels = {"male": t("male"), "female": t("female"), "title": t("age_gender"),
                   "residents": t("residents"), "age": t("age_band")}
-        widgets.chart(query(population.age_gender, f, ctx.today), lambda df: charts.age_gender_pyramid(
+        widgets.chart(query(population.age_gender, filters, ctx.today), lambda df: charts.age_gender_pyramid(
             df, labels, height=widgets.CHART_HEIGHT), t("age_gender"))
 
-    st.subheader(t("anomalies"))
-    counts = k["anomalies_by_kind"]
-    kinds = population.ANOMALIES
-    tabs = st.tabs([f"{t('anomaly_' + kind)} · {formats.count(counts[kind])}" for kind in kinds])
-    listed = []  # the stays listed, for a leader's unmasking
-    for kind, tab in zip(kinds, tabs):
-        with tab:
-            first = ("name", *ANOMALY_FIRST.get(kind, ()))
-            columns = HOUSE_COLUMNS if kind == "overcrowded" else {
-                c: PERSON_COLUMNS[c] for c in (*first, *(c for c in PERSON_COLUMNS if c not in first))}
-            rows = query(population.anomaly_list, f, ctx.today, kind)
-            widgets.table(rows, columns, total=counts[kind])
-            if kind != "overcrowded":
-                listed.append(rows[["id", "source_id"]])
-    personal.unmask_form(listed)
+        st.subheader(t("anomalies"))
+        kinds = population.ANOMALIES
+        tabs = st.tabs([f"{t('anomaly_' + kind)} · {formats.count(anomalies[kind])}" for kind in kinds])
+        listed = []  # the stays listed, for a leader's unmasking
+        for kind, tab in zip(kinds, tabs):
+            with tab:
+                first = ("name", *ANOMALY_FIRST.get(kind, ()))
+                columns = HOUSE_COLUMNS if kind == "overcrowded" else {
+                    c: PERSON_COLUMNS[c] for c in (*first, *(c for c in PERSON_COLUMNS if c not in first))}
+                rows = query(population.anomaly_list, filters, ctx.today, kind)
+                widgets.table(rows, columns, total=anomalies[kind])
+                if kind != "overcrowded":
+                    listed.append(rows[["id", "source_id"]])
+        personal.unmask_form(listed)
 
-    st.subheader(t("three_sides"))
-    house, employer, village = st.tabs([t("side_house"), t("side_employer"), t("side_village")])
-    with house:
-        widgets.table(query(population.by_house, f, ctx.today), HOUSE_COLUMNS)
-    with employer:
-        widgets.table(query(population.by_employer, f, ctx.today), EMPLOYER_COLUMNS, aggregate=True)
-    with village:
-        widgets.table(villages, VILLAGE_COLUMNS, aggregate=True)
+        st.subheader(t("three_sides"))
+        house, employer, village = st.tabs([t("side_house"), t("side_employer"), t("side_village")])
+        with house:
+            widgets.table(query(population.by_house, filters, ctx.today), HOUSE_COLUMNS)
+        with employer:
+            widgets.table(query(population.by_employer, filters, ctx.today), EMPLOYER_COLUMNS, aggregate=True)
+        with village:
+            widgets.table(villages, VILLAGE_COLUMNS, aggregate=True)

@@ -11,9 +11,9 @@ from ui.data import query
 from ui.i18n import t, tv
 
 ctx = shell.page("staff")
-f = ctx.filters
+filters = ctx.filters
 # Persons in charge by an id, labelled uniquely: masked for staff, in clear for leaders.
-people = query(hazards.responsible_choices, f, clear=auth.allows("leader"))
+people = query(hazards.responsible_choices, filters, clear=auth.allows("leader"))
 left, middle, right = st.columns(3)
 narrow = {
     "statuses": tuple(left.multiselect(t("status"), HAZARD_STATUSES, default=HAZARD_OPEN_STATUSES, key="status",
@@ -23,10 +23,10 @@ narrow = {
     "responsible": right.selectbox(t("responsible"), list(people), index=None, key="responsible",
                                    bind="query-params", format_func=people.get, placeholder=t("responsible_all")),
 }
-widgets.warning_tiles(query(hazards.warning_counts, f, ctx.today, **narrow))
+widgets.warning_tiles(query(hazards.warning_counts, filters, ctx.today, **narrow))
 
 st.subheader(t("hazard_list"))
-rows, total = query(hazards.worst_first, f, ctx.today, **narrow)
+rows, total = query(hazards.worst_first, filters, ctx.today, **narrow)
 list_params = {**hazard_item.current_params(), "status": [tv(s) for s in narrow["statuses"]],
                "level": [tv(v) for v in narrow["levels"]],
                "responsible": [people[narrow["responsible"]]] if narrow["responsible"] else []}
@@ -41,4 +41,4 @@ hazard_item.link([int(i) for i in rows["id"]], {int(i): f"{s} · {tv(lv)} · {ti
     rows["id"], rows["source_id"], rows["level"], rows["title"])}, list_params)
 
 st.subheader(t("exports"))
-meeting_exports.buttons(f, ctx.today, **narrow)
+meeting_exports.buttons(filters, ctx.today, **narrow)

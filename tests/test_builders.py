@@ -262,6 +262,20 @@ def test_bad_basemap_settings_draw_without_tiles(basemap, key):
     assert "L.tileLayer" not in render(maps.base_map(HUAJIE, 13, basemap, key))
 
 
+def test_a_wall_map_draws_its_markers_larger_by_its_scale():
+    def radii(layer):
+        return sorted(layer.style_function(f)["radius"] for f in layer.data["features"])
+
+    m = maps.base_map(HUAJIE, 13, "none")
+    plain = maps.hazard_layer(m, hazards(4), basemap="none", labels=LABELS)
+    wall = maps.hazard_layer(m, hazards(4), basemap="none", labels=LABELS, marker_scale=3)
+    assert radii(wall) == [3 * r for r in radii(plain)]
+    df = pd.DataFrame({"lat": [28.92, 28.93], "lon": [119.96, 119.97], "alerts": [1, 16]})
+    plain = maps.hotspot_layer(m, df, basemap="none", label="警情")
+    wall = maps.hotspot_layer(m, df, basemap="none", label="警情", marker_scale=2)
+    assert radii(wall) == [2 * r for r in radii(plain)]
+
+
 def test_map_stays_under_a_megabyte_at_full_load():
     m = maps.base_map(HUAJIE, 13, "amap")
     many = villages([f"村{i:03d}" for i in range(300)], vertices=400)
@@ -440,34 +454,69 @@ def test_rate_trend_keeps_undefined_rates_null():
 
 
 SAMPLES = {
-    "trend_lines": lambda df, big: charts.trend_lines(df, series={"alerts": "警情"}, title="t", big=big),
-    "stacked_by_category": lambda df, big: charts.stacked_by_category(df, "t", "v", big=big),
-    "heat_grid": lambda df, big: charts.heat_grid(df, list("一二三四五六日"), "t", big=big),
-    "bar_counts": lambda df, big: charts.bar_counts(df, "category", "value", "t", big=big),
-    "new_vs_resolved": lambda df, big: charts.new_vs_resolved(df, {"title": "t"}, big=big),
-    "age_gender_pyramid": lambda df, big: charts.age_gender_pyramid(df, {"title": "t"}, big=big),
-    "rate_trend": lambda df, big: charts.rate_trend(df, {"title": "t"}, big=big),
+    "trend_lines": lambda df: charts.trend_lines(df, series={"alerts": "警情"}, title="t"),
+    "stacked_by_category": lambda df: charts.stacked_by_category(df, "t", "v"),
+    "heat_grid": lambda df: charts.heat_grid(df, list("一二三四五六日"), "t"),
+    "bar_counts": lambda df: charts.bar_counts(df, "category", "value", "t"),
+    "new_vs_resolved": lambda df: charts.new_vs_resolved(df, {"title": "t"}),
+    "age_gender_pyramid": lambda df: charts.age_gender_pyramid(df, {"title": "t"}),
+    "rate_trend": lambda df: charts.rate_trend(df, {"title": "t"}),
 }
 
 
 @pytest.mark.parametrize("name", SAMPLES)
 @pytest.mark.parametrize("df", [pd.DataFrame(), pd.DataFrame(columns=["bucket", "category", "value"])])
 def test_empty_frames_build(name, df):
-    assert isinstance(spec(SAMPLES[name](df, False)), dict)
+    assert isinstance(spec(SAMPLES[name](df)), dict)
+
+
+def _font_sizes(config: dict) -> list[float]:
+    return [config["axis"]["labelFontSize"], config["axis"]["titleFontSize"], config["title"]["fontSize"],
+            config["legend"]["labelFontSize"], config["legend"]["titleFontSize"], config["text"]["fontSize"]]
 
 
 @pytest.mark.parametrize("name", SAMPLES)
-def test_big_raises_every_font_to_wall_screen_size(name):
-    big = spec(SAMPLES[name](pd.DataFrame(), True))["config"]
-    normal = spec(SAMPLES[name](pd.DataFrame(), False))["config"]
-    sizes = [big["axis"]["labelFontSize"], big["axis"]["titleFontSize"], big["title"]["fontSize"]]
-    sizes += [big["legend"]["labelFontSize"], big["legend"]["titleFontSize"]]
-    assert min(sizes) >= 18
-    assert normal["axis"]["labelFontSize"] < 18
+def test_for_wall_raises_every_font_to_wall_screen_size(name):
+    page = spec(SAMPLES[name](pd.DataFrame()))
+    wall = spec(charts.for_wall(SAMPLES[name](pd.DataFrame())))
+    assert min(_font_sizes(wall["config"])) >= 18
+    assert max(_font_sizes(page["config"])) < 18
+    assert wall["config"]["axis"]["labelColor"] == charts.WALL_TEXT and wall["background"] == "transparent"
+    look = ("config", "background", "padding")
+    assert {k: v for k, v in wall.items() if k not in look} == {
+        k: v for k, v in page.items() if k not in look}, "restyling changes the look, not what is drawn"
+
+
+def test_wall_fonts_grow_with_the_wall():
+    assert charts.wall_fonts(20) == charts.WALL_FONTS
+    assert charts.wall_fonts(40).label == 2 * charts.WALL_FONTS.label
+    assert charts.wall_fonts(60).title == 3 * charts.WALL_FONTS.title
+
+
+def test_for_wall_gives_an_untitled_chart_the_title_a_page_writes_above_it():
+    untitled = charts.trend_lines(pd.DataFrame(), series={"a": "A", "b": "B"})
+    assert spec(charts.for_wall(untitled, title="来住与离开"))["title"]["text"] == "来住与离开"
+    titled = charts.trend_lines(pd.DataFrame(), series={"a": "A"}, title="自有")
+    assert spec(charts.for_wall(titled, title="来住与离开"))["title"]["text"] == "自有"
+
+
+def test_a_single_series_has_no_legend():
+    one = spec(charts.trend_lines(pd.DataFrame(), series={"a": "A"}))
+    two = spec(charts.trend_lines(pd.DataFrame(), series={"a": "A", "b": "B"}))
+    assert one["encoding"]["color"]["legend"] is None and two["encoding"]["color"]["legend"] is not None
+
+
+def test_values_written_on_bars_follow_the_style():
+    """bar_counts writes its values with a text mark whose size comes from the style (config.text),
+    so that for_wall enlarges them too: a size set on the mark itself would win over the style."""
+    bars = SAMPLES["bar_counts"](pd.DataFrame(columns=["category", "value"]))
+    layers = spec(charts.for_wall(bars))["layer"]
+    text = [layer["mark"] for layer in layers if layer["mark"]["type"] == "text"]
+    assert text and all("fontSize" not in mark for mark in text)
 
 
 def test_charts_fetch_no_font():
-    out = spec(SAMPLES["bar_counts"](pd.DataFrame(), True))
+    out = spec(charts.for_wall(SAMPLES["bar_counts"](pd.DataFrame())))
     out.pop("$schema")
     text = json.dumps(out)
     assert '"font"' not in text and "http" not in text

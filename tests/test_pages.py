@@ -202,7 +202,7 @@ def test_hazard_map_draws_closed_hazards_only_while_they_fit(monkeypatch, demo_u
     monkeypatch.setattr(hazards, "MAX_MAP_FEATURES", limit)
     at = open_view(monkeypatch, demo_url, "hazards", **YEAR)
     with _conn(demo_url) as conn:
-        fits = hazards.closed_fit(hazards.kpis(conn, _filters(), _today()))
+        fits = hazards.closed_hazards_fit(hazards.kpis(conn, _filters(), _today()))
     captions = [c.value for c in at.caption]
     assert fits is (limit == 2_000)
     legends = catalogue()["labels"]

@@ -187,7 +187,7 @@ def test_the_map_draws_closed_hazards_only_when_asked_and_open_ones_first(conn, 
 @pytest.mark.parametrize(("found", "fits"), [(1_600, True), (1_601, False)])
 def test_closed_hazards_fit_the_map_while_open_and_found_stay_within_its_limit(found, fits):
     assert hazards.MAX_MAP_FEATURES == 2_000
-    assert hazards.closed_fit({"open": 400, "found": found, "overdue": 3}) is fits
+    assert hazards.closed_hazards_fit({"open": 400, "found": found, "overdue": 3}) is fits
 
 
 def test_a_shut_hazard_with_no_enterprise_named_counts_as_one_enterprise(engine):

@@ -31,7 +31,7 @@ def add_form() -> None:
         if password != again:
             st.error(t("action_refused", reason=t("passwords_differ")), icon="⛔")
         else:
-            _change(accounts.add_account, name.strip(), password, role)
+            _apply_account_change(accounts.add_account, name.strip(), password, role)
 
 
 def active_form(users: pd.DataFrame) -> None:
@@ -47,7 +47,7 @@ def active_form(users: pd.DataFrame) -> None:
         disable = left.form_submit_button(t("account_disable"), icon="⛔")
         enable = right.form_submit_button(t("account_enable"), icon="✅")
     if disable or enable:
-        _change(accounts.set_account_active, name, bool(enable))
+        _apply_account_change(accounts.set_account_active, name, bool(enable))
 
 
 def flash() -> None:
@@ -57,7 +57,7 @@ def flash() -> None:
         st.success(t("account_changed", name=name), icon="✅")
 
 
-def _change(function, *args) -> None:
+def _apply_account_change(function, *args) -> None:
     """Make the change; on success rerun, so that the list above shows it."""
     try:
         data.transact(function, auth.current().name, *args, changes=("accounts", "audit"))

@@ -1,9 +1,9 @@
 """Chart builders: a DataFrame and translated labels in, an Altair chart out.
 
 Every text is passed in by the caller (Chinese or English), no font is set (the browser's own
-CJK font is used; nothing is fetched from the web), `big` sets fonts readable from 5 m for the
-wall screen, and an empty DataFrame gives an empty chart rather than an error. The charts come
-back configured (fonts, title), so they are final: pass them to st.altair_chart, do not layer them.
+CJK font is used; nothing is fetched from the web), and an empty DataFrame gives an empty chart
+rather than an error. The charts come back configured for a page (fonts, title), so they are
+final: pass them to st.altair_chart, do not layer them; `for_wall` restyles one for the wall screen.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from data_access.population import AGE_BANDS
 from ui import palette
 
 DEFAULT_HEIGHT = 240
-BAR_STEP, BIG_BAR_STEP = 22, 40  # pixels per bar when a bar chart's height follows its rows
+BAR_STEP = 22  # pixels per bar when a bar chart's height follows its rows
 DATE_FORMAT = "%m-%d"
 HOURS = range(24)
 WEEKDAYS = range(7)  # 0 = Monday, as data_access.sql.weekday_of
@@ -43,31 +43,65 @@ class FontSizes:
 
 
 NORMAL_FONTS = FontSizes(label=12, axis_title=13, title=16, legend=12, mark_text=12, label_limit=180)
-BIG_FONTS = FontSizes(label=20, axis_title=20, title=28, legend=20, mark_text=20, label_limit=320)
+# The wall screen's at 1080p: every text 20 px or more, read from 5 m.
+WALL_FONTS = FontSizes(label=20, axis_title=20, title=28, legend=20, mark_text=20, label_limit=320)
+# A legend above a chart wraps after this many entries (Vega-Lite lays them out in one row
+# otherwise, past the chart's right edge when there are many: nine alert categories).
+LEGEND_COLUMNS = 4
 
 
-def fonts(big: bool) -> FontSizes:
-    """The font sizes of a normal chart or of a wall-screen one."""
-    return BIG_FONTS if big else NORMAL_FONTS
-
-
-def _finish(chart: alt.TopLevelMixin, title: str, height: int | alt.Step, big: bool) -> alt.TopLevelMixin:
-    """Title, height, and for `big` (the wall screen) large type in light colours."""
-    f = fonts(big)
-    colours = {"labelColor": WALL_TEXT, "titleColor": WALL_TEXT} if big else {}
+def _finish(chart: alt.TopLevelMixin, title: str, height: int | alt.Step) -> alt.TopLevelMixin:
+    """Title, height, and the page's type."""
     if title:
         chart = chart.properties(title=alt.TitleParams(title, anchor="start"))
+    return _styled(chart.properties(height=height), NORMAL_FONTS, dark=False)
+
+
+def _styled(chart: alt.TopLevelMixin, sizes: FontSizes, *, dark: bool) -> alt.TopLevelMixin:
+    """Font sizes (axes, legend, title, the values written on bars), and light text on a transparent
+    background when `dark`. Each configure_* replaces the one before, so a chart can be restyled."""
+    colours = {"labelColor": WALL_TEXT, "titleColor": WALL_TEXT} if dark else {}
+    lines = {"gridColor": WALL_GRID, "domainColor": WALL_GRID} if dark else {}
     chart = (
-        chart.properties(height=height)
-        .configure_axis(labelFontSize=f.label, titleFontSize=f.axis_title, labelLimit=f.label_limit,
-                        **colours, **({"gridColor": WALL_GRID, "domainColor": WALL_GRID} if big else {}))
+        chart.configure_axis(labelFontSize=sizes.label, titleFontSize=sizes.axis_title,
+                             labelLimit=sizes.label_limit, **colours, **lines)
         .configure_legend(
-            labelFontSize=f.legend, titleFontSize=f.legend, labelLimit=f.label_limit, orient="top", **colours
+            labelFontSize=sizes.legend, titleFontSize=sizes.legend, labelLimit=sizes.label_limit,
+            orient="top", columns=LEGEND_COLUMNS, **colours,
+            **(_big_legend_marks(sizes) if dark else {}),
         )
-        .configure_title(fontSize=f.title, **({"color": WALL_TEXT} if big else {}))
+        # The first and last labels inside the chart; of labels that would overlap, every other,
+        # with room to spare: Vega measures text in its own default face, the page draws it in its own.
+        .configure_axisX(labelFlush=True, labelOverlap="greedy", labelSeparation=sizes.label // 2)
+        .configure_title(fontSize=sizes.title, **({"color": WALL_TEXT} if dark else {}))
+        .configure_text(fontSize=sizes.mark_text, **({"color": WALL_TEXT} if dark else {}))
         .configure_view(stroke=None)
     )
-    return chart.properties(background="transparent") if big else chart
+    return chart.properties(background="transparent") if dark else chart
+
+
+def wall_fonts(unit_px: float) -> FontSizes:
+    """WALL_FONTS for a wall whose unit (root font size) is `unit_px`: 20 px at 1080p."""
+    scale = unit_px / 20
+    return FontSizes(**{name: round(size * scale) for name, size in vars(WALL_FONTS).items()})
+
+
+def _big_legend_marks(sizes: FontSizes) -> dict:
+    """A legend's symbols and colour ramp in proportion to its text (Vega's are sized for 11 px)."""
+    return {"symbolSize": round((0.7 * sizes.legend) ** 2), "gradientLength": 10 * sizes.legend,
+            "gradientThickness": round(0.8 * sizes.legend)}
+
+
+def for_wall(chart: alt.TopLevelMixin, fonts: FontSizes = WALL_FONTS, title: str = "") -> alt.TopLevelMixin:
+    """A built chart restyled for the dark wall screen: `fonts`, light text, transparent background,
+    and `title` when it has none of its own (a page may write it above its controls instead).
+    Its height is the wall's to give (st.altair_chart's height replaces the chart's own)."""
+    if title and not chart.to_dict().get("title"):
+        chart = chart.properties(title=alt.TitleParams(title, anchor="start"))
+    # Room on the right for a date label centred on a tick just before the axis ends: Vega
+    # draws it past the chart's edge otherwise, and on the wall nothing may stick out.
+    margin = {"left": 5, "top": 5, "bottom": 5, "right": 2 * fonts.label}
+    return _styled(chart, fonts, dark=True).properties(padding=margin)
 
 
 def _with_columns(df: pd.DataFrame | None, columns: Sequence[str]) -> pd.DataFrame:
@@ -133,15 +167,16 @@ def trend_lines(
     colours: Sequence[str] | None = None,
     date_format: str = DATE_FORMAT,
     height: int = DEFAULT_HEIGHT,
-    big: bool = False,
 ) -> alt.TopLevelMixin:
-    """Counts over time, one line (or unstacked area) per column of `series` (column → label)."""
+    """Counts over time, one line (or unstacked area) per column of `series` (column → label);
+    a legend only when there is more than one."""
     series = dict(series or {})
     frame = _as_dates(_with_columns(df, [x, *series]), x)
     long = _long(frame, x, series)
     colour = alt.Color(
         "series:N",
         title=None,
+        legend=alt.Legend() if len(series) > 1 else None,
         scale=alt.Scale(domain=list(series.values()), range=list(colours))
         if colours
         else alt.Scale(domain=list(series.values())),
@@ -157,7 +192,7 @@ def trend_lines(
         color=colour,
         tooltip=_day_tooltip(x, "detail"),
     )
-    return _finish(chart, title, height, big)
+    return _finish(chart, title, height)
 
 
 def stacked_by_category(
@@ -171,7 +206,6 @@ def stacked_by_category(
     colour_map: Mapping[str, str] | None = None,
     date_format: str = DATE_FORMAT,
     height: int = DEFAULT_HEIGHT,
-    big: bool = False,
 ) -> alt.TopLevelMixin:
     """Bars per bucket, stacked by category: df[bucket, category, value] (column names adjustable)."""
     frame = _as_dates(_with_columns(df, [x, category, value]), x)
@@ -187,7 +221,7 @@ def stacked_by_category(
             tooltip=_day_tooltip(x, "detail"),
         )
     )
-    return _finish(chart, title, height, big)
+    return _finish(chart, title, height)
 
 
 def _category_scale(values: pd.Series, colour_map: Mapping[str, str] | None) -> alt.Scale:
@@ -207,7 +241,6 @@ def heat_grid(
     value_label: str = "",
     hour_label: str = "",
     height: int = DEFAULT_HEIGHT,
-    big: bool = False,
 ) -> alt.TopLevelMixin:
     """A 24 × 7 grid of counts per hour and weekday: df[hour, weekday (0 = Monday), alerts]."""
     if len(weekday_labels) != len(WEEKDAYS):
@@ -234,6 +267,7 @@ def heat_grid(
                 f"{value}:Q",
                 title=value_label or None,
                 scale=alt.Scale(range=list(palette.SEQUENTIAL), zero=True),
+                legend=alt.Legend(orient="right"),  # its rows get the height a ramp on top would take
             ),
             tooltip=[
                 alt.Tooltip("when:N", title=ROW_KEY),
@@ -241,7 +275,7 @@ def heat_grid(
             ],
         )
     )
-    return _finish(chart, title, height, big)
+    return _finish(chart, title, height)
 
 
 def bar_counts(
@@ -255,7 +289,6 @@ def bar_counts(
     value_label: str = "",
     category_label: str = "",
     height: int | None = None,
-    big: bool = False,
 ) -> alt.TopLevelMixin:
     """Horizontal bars with their value written at the end: categories, provinces, villages, levels.
 
@@ -281,10 +314,8 @@ def bar_counts(
         )
     else:
         bars = base.mark_bar(color=palette.SINGLE_COLOUR)
-    text = base.mark_text(align="left", dx=4, fontSize=fonts(big).mark_text,
-                          **({"color": WALL_TEXT} if big else {})).encode(text=f"{value_col}:Q")
-    step = alt.Step(BIG_BAR_STEP if big else BAR_STEP)
-    return _finish(alt.layer(bars, text), title, height if height is not None else step, big)
+    text = base.mark_text(align="left", dx=4).encode(text=f"{value_col}:Q")  # its type: config.text
+    return _finish(alt.layer(bars, text), title, height if height is not None else alt.Step(BAR_STEP))
 
 
 def new_vs_resolved(
@@ -293,7 +324,6 @@ def new_vs_resolved(
     *,
     date_format: str = DATE_FORMAT,
     height: int = DEFAULT_HEIGHT,
-    big: bool = False,
 ) -> alt.TopLevelMixin:
     """Found and resolved per bucket as side-by-side bars: df[bucket, found, resolved].
 
@@ -320,7 +350,7 @@ def new_vs_resolved(
             tooltip=_day_tooltip("bucket", "detail"),
         )
     )
-    return _finish(chart, labels.get("title", ""), height, big)
+    return _finish(chart, labels.get("title", ""), height)
 
 
 def age_gender_pyramid(
@@ -328,7 +358,6 @@ def age_gender_pyramid(
     labels: Mapping[str, str],
     *,
     height: int = DEFAULT_HEIGHT,
-    big: bool = False,
 ) -> alt.TopLevelMixin:
     """Residents per age band, men to the left and women to the right: df[age_band, gender, residents].
 
@@ -370,7 +399,7 @@ def age_gender_pyramid(
             ],
         )
     )
-    return _finish(chart, labels.get("title", ""), height, big)
+    return _finish(chart, labels.get("title", ""), height)
 
 
 RATES = {  # rate column: (numerator, denominator) as in data_access.events.kpis
@@ -400,7 +429,6 @@ def rate_trend(
     *,
     date_format: str = DATE_FORMAT,
     height: int = DEFAULT_HEIGHT,
-    big: bool = False,
 ) -> alt.TopLevelMixin:
     """The three event rates per bucket in percent: df[bucket, new, closed, on_time, dispatched].
 
@@ -426,4 +454,4 @@ def rate_trend(
             tooltip=_day_tooltip("bucket", "detail"),
         )
     )
-    return _finish(chart, labels.get("title", ""), height, big)
+    return _finish(chart, labels.get("title", ""), height)

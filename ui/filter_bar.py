@@ -15,7 +15,7 @@ import streamlit as st
 from data_access import areas
 from data_access.filters import Filters, Period, local_today, resolve
 
-from . import data
+from . import data, url
 from .i18n import DEFAULT_LANGUAGE, LANGUAGES, t, tv
 
 PRESETS = ("today", "7d", "30d", "quarter", "year", "custom")
@@ -39,13 +39,6 @@ def _url_values(name: str) -> list[str]:
     return [v[:MAX_PARAM_LENGTH] for v in st.query_params.get_all(name)]
 
 
-def _parse_date(value: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        return None
-
-
 def _read_url(village_names: list[str], today: dt.date) -> list[str]:
     """Put the URL's filter into session state; return the messages about what was dropped."""
     messages = []
@@ -66,7 +59,7 @@ def _read_url(village_names: list[str], today: dt.date) -> list[str]:
     preset = st.query_params.get("period", DEFAULT_PRESET)
     start, end = st.query_params.get("from"), st.query_params.get("to")
     if start or end:
-        first, last = _parse_date(start or ""), _parse_date(end or "")
+        first, last = url.parse_date(start), url.parse_date(end)
         if first is None or last is None:
             messages.append("bad_date")
         elif last < first:

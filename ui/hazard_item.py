@@ -17,7 +17,7 @@ import streamlit as st
 
 from data_access import review
 
-from . import auth, data
+from . import auth, data, url
 from .i18n import t, tv
 
 ID_PARAM = "id"
@@ -67,8 +67,7 @@ def back() -> None:
 
 def requested_id() -> int | None:
     """The item id in the URL (`?id=N`), or None when it is missing or not a number."""
-    value = (st.query_params.get(ID_PARAM) or "").strip()
-    return int(value) if value.isdigit() and len(value) <= MAX_ID_DIGITS else None
+    return url.parse_int(st.query_params.get(ID_PARAM), max_digits=MAX_ID_DIGITS)
 
 
 # ---------------------------------------------------------------- the actions

@@ -29,6 +29,11 @@ def t(key: str, **values) -> str:
     return text.format(**values) if values else text
 
 
+def has(key: str) -> bool:
+    """Whether the catalogue has a label `key` (for optional ones, such as a tile's short label)."""
+    return key in catalogue()["labels"]
+
+
 def tv(value):
     """A data value (stored in Chinese) in the current language; unknown values unchanged."""
     if language() == "zh" or not isinstance(value, str):

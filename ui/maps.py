@@ -424,31 +424,34 @@ def _display(translate: Callable[[Any], Any] | None, value: Any) -> str:
     return _escaped(translate(value) if translate else value)
 
 
-def _hazard_style(level: Any, is_open: bool) -> dict:
+def _hazard_style(level: Any, is_open: bool, scale: float = 1.0) -> dict:
     colour = palette.level_colour(level)
     if is_open:
         return {
-            "radius": OPEN_RADIUS,
+            "radius": OPEN_RADIUS * scale,
             "fill": True,
             "fillColor": colour,
             "fillOpacity": 0.9,
             "color": "#222222",
-            "weight": 1.5,
+            "weight": 1.5 * scale,
             "opacity": 1,
         }
     return {
-        "radius": CLOSED_RADIUS,
+        "radius": CLOSED_RADIUS * scale,
         "fill": True,
         "fillColor": colour,
         "fillOpacity": 0.35,
         "color": colour,
-        "weight": 0.5,
+        "weight": 0.5 * scale,
         "opacity": 0.4,
     }
 
 
 def hazard_features(
-    points: pd.DataFrame, basemap: str, translate: Callable[[Any], Any] | None = None
+    points: pd.DataFrame,
+    basemap: str,
+    translate: Callable[[Any], Any] | None = None,
+    marker_scale: float = 1.0,
 ) -> tuple[list[dict], dict[str, dict]]:
     """Point features of hazards with coordinates and each one's style by feature id.
 
@@ -481,7 +484,7 @@ def hazard_features(
                 "geometry": {"type": "Point", "coordinates": [lon, lat]},
             }
         )
-        styles[fid] = _hazard_style(row.level, row.open_now)
+        styles[fid] = _hazard_style(row.level, row.open_now, marker_scale)
     return features, styles
 
 
@@ -501,6 +504,7 @@ def hazard_layer(
     basemap: str,
     labels: Mapping[str, str],
     translate: Callable[[Any], Any] | None = None,
+    marker_scale: float = 1.0,
 ) -> folium.GeoJson | None:
     """Hazards as one GeoJSON layer of circle markers, coloured by level; open ones large and outlined.
 
@@ -509,8 +513,9 @@ def hazard_layer(
     at most MAX_MAP_FEATURES are drawn. labels: tooltip titles for 'title', 'level', 'status' (and
     'layer', the layer's name). translate: shows stored values (level, status) in the page's
     language; colours are chosen from the stored value. A click's properties carry hazard_id.
+    marker_scale enlarges the markers (a wall screen's map is drawn in larger pixels).
     """
-    features, styles = hazard_features(points, basemap, translate)
+    features, styles = hazard_features(points, basemap, translate, marker_scale)
     if not features:
         return None
     fields = ["title", "level", "status"] if "title" in features[0]["properties"] else ["level", "status"]
@@ -535,8 +540,10 @@ def hotspot_radius(alerts: float, most: float) -> float:
     return round(HOTSPOT_MIN_RADIUS + (HOTSPOT_MAX_RADIUS - HOTSPOT_MIN_RADIUS) * share, 1)
 
 
-def hotspot_layer(m: folium.Map, df: pd.DataFrame, *, basemap: str, label: str) -> folium.GeoJson | None:
-    """Alert hotspots (data_access.alerts.hotspots(): lat, lon, alerts) as circles sized by count."""
+def hotspot_layer(m: folium.Map, df: pd.DataFrame, *, basemap: str, label: str, marker_scale: float = 1.0
+                  ) -> folium.GeoJson | None:
+    """Alert hotspots (data_access.alerts.hotspots(): lat, lon, alerts) as circles sized by count
+    (times marker_scale: a wall screen's map is drawn in larger pixels)."""
     if df.empty:
         return None
     rows = df.head(MAX_MAP_FEATURES).dropna(subset=["lat", "lon"])
@@ -559,12 +566,12 @@ def hotspot_layer(m: folium.Map, df: pd.DataFrame, *, basemap: str, label: str) 
     def style(feature: dict) -> dict:
         radius = hotspot_radius(feature["properties"]["alerts"], most)
         return {
-            "radius": radius,
+            "radius": radius * marker_scale,
             "fill": True,
             "fillColor": palette.ALERT_COLOUR,
             "fillOpacity": 0.45,
             "color": palette.ALERT_COLOUR,
-            "weight": 0.5,
+            "weight": 0.5 * marker_scale,
             "opacity": 0.8,
         }
 

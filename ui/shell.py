@@ -3,6 +3,7 @@ bar, the demo and outage banners, and the guard that sends a page opened directl
 the router.
 
 app.py wraps the current page in `frame(...)`; a page's first line is `ctx = shell.page(role)`.
+The wall screen runs the same page scripts on its board (`run_on_wall`), with `ctx.wall` set.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ import streamlit as st
 from data_access import areas
 from data_access.filters import Filters, local_now, local_today
 
-from . import auth, data, filter_bar, maps
+from . import assets, auth, data, filter_bar, maps, screen
 from .i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 
 APP_SCRIPT = Path(__file__).resolve().parent.parent / "app.py"
+PAGES_DIR = APP_SCRIPT.parent / "pages"
 # Set while the router runs a page. Kept per thread (a script run has its own), not in session
 # state: after st.stop() session state can no longer be written, so a flag there would stay set.
 _this_run = threading.local()
@@ -31,11 +33,13 @@ _this_run = threading.local()
 
 @dataclass(frozen=True)
 class Context:
-    """What a page needs to know: which view, the filter, and 'today' for 'now' figures."""
+    """What a page needs to know: which view, the filter, 'today' for 'now' figures, and whether
+    it is drawn on the wall screen (counts only, no controls, one screen: see ui/widgets.py)."""
 
     view: str
     filters: Filters
     today: dt.date
+    wall: bool = False
 
 
 def start() -> None:
@@ -63,7 +67,9 @@ def frame(view: str, categories: tuple[str, ...] | Callable[[], tuple[str, ...]]
     banner = st.empty()
     _this_run.routed, _this_run.wall = True, wall
     try:
-        if not wall:
+        if not wall:  # (the wall screen has its own stylesheet and reports its exact size)
+            st.html(assets.stylesheet("page.css"))
+            screen.report_compact()  # a phone: once known, the views draw their compact layout
             auth.require("viewer")  # signed out: the sign-in form, then st.stop()
             auth.account_box()
         try:
@@ -75,7 +81,7 @@ def frame(view: str, categories: tuple[str, ...] | Callable[[], tuple[str, ...]]
                 filter_bar.show_messages(messages)
             if not wall and data.query(areas.has_demo_records):
                 st.info(t("demo_banner"), icon="🧪")
-            st.session_state["_context"] = Context(view=view, filters=filters, today=local_today())
+            st.session_state["_context"] = Context(view=view, filters=filters, today=local_today(), wall=wall)
         except data.DataUnavailable:
             pass  # the page's context() raises it again, and it is reported below
         try:
@@ -113,6 +119,34 @@ def context() -> Context:
     if st.session_state.get("_context") is None:
         raise data.DataUnavailable("the filter could not be read")
     return st.session_state["_context"]
+
+
+def on_wall() -> bool:
+    """Whether this run draws the wall screen (widgets then draw big, and never a record)."""
+    current = st.session_state.get("_context")
+    return current is not None and current.wall
+
+
+def shows_records() -> bool:
+    """Whether this run may show records (a hazard's title, a person masked): staff and above,
+    and never on the wall. Viewers and the wall get counts and points only."""
+    return not on_wall() and auth.allows("staff")
+
+
+def run_on_wall(view: str, filters: Filters) -> None:
+    """Run `view`'s own page script on the wall screen's board: the wall's filter, no sign-in,
+    ctx.wall set. The board is a fragment that reruns without app.py, so the run is marked as
+    routed here, as the frame marks it."""
+    script = PAGES_DIR / f"{view}.py"
+    if not script.is_file():
+        raise ValueError(f"no page for view {view!r}")
+    routed, wall = getattr(_this_run, "routed", False), getattr(_this_run, "wall", False)
+    _this_run.routed, _this_run.wall = True, True
+    st.session_state["_context"] = Context(view=view, filters=filters, today=local_today(), wall=True)
+    try:
+        runpy.run_path(str(script))
+    finally:
+        _this_run.routed, _this_run.wall = routed, wall
 
 
 def clicked_village(map_state: dict | None) -> None:

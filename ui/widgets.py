@@ -1,30 +1,45 @@
-"""Pieces every view draws the same way: a row of KPI tiles, a table with translated headers
-and masked personal data, a chart or its "no data" line, the village map, and a list of the
-records behind a figure. Pages hand them DataFrames from data_access; nothing here queries
-anything but the village boundaries of the map."""
+"""Pieces every view draws the same way: KPI tiles, a table with translated headers and masked
+personal data, a chart or its "no data" line, the village map, and a list of the records behind
+a figure. Pages hand them DataFrames from data_access; nothing here queries anything but the
+village boundaries of the map.
+
+The same widgets draw the wall screen when the page runs there (`shell.on_wall()`): big tiles
+in one grid, charts in large light type filling the space they are given, a map with permanent
+labels and no clicks, controls replaced by their defaults, and never a table or a record
+(counts only, never a person).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import html
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 from streamlit_folium import st_folium
 
 from data_access import areas, formats, settings
 from data_access.filters import Filters
 from data_access.masking import mask_frame, mask_history
 
-from . import auth, maps, palette, shell
+from . import assets, auth, charts, maps, palette, screen, shell, wall_layout
 from .data import query
-from .i18n import t, tv
+from .i18n import has, t, tv
 
 MAP_CENTER = (28.9226, 119.9686)  # the Huajie town seat, WGS-84
 MAP_ZOOM = 13
 MAP_HEIGHT = 460
+PHONE_MAP_HEIGHT = 340  # a phone's map: the whole villages in view, the page still scrolls past it
+PHONE_TILES_PER_ROW = 2
 CHART_HEIGHT = 320  # the whole chart (title and legend included): Streamlit fits the plot inside
+WALL_MAP_MARGIN = 2  # kept free below a map in its fixed-height area, against rounding
+# The wall's map fits the villages in quarter zoom steps: in whole steps they may fill only half
+# of it, and their permanent labels then overlap.
+WALL_MAP_ZOOM_SNAP = 0.25
+TONES = ("red", "yellow", "green")  # a tile's tone: the 三色 colours
 # 三色 warning cells: the colour itself, not an emoji, so it reads on a screen without an emoji font.
 WARNING_CELL_CSS = {
     "red": f"background-color: {palette.WARNING_COLOURS['red']}; color: #ffffff",
@@ -32,36 +47,169 @@ WARNING_CELL_CSS = {
     "green": f"background-color: {palette.WARNING_COLOURS['green']}; color: #ffffff",
 }
 DATE_FORMAT, TIME_FORMAT = "%Y-%m-%d", "%Y-%m-%d %H:%M"
+ZERO_COUNTERS = ("civil_to_criminal", "major_accident", "telecom_fraud")
 
 
 @dataclass(frozen=True)
 class Tile:
-    """One KPI tile: a label, a value already formatted, and optionally a line under it.
+    """One KPI tile: a label, a value already formatted, optionally a line under it, a tone, and
+    a short label for a phone.
 
-    delta_color 'off' keeps that line grey with no arrow; 'normal' / 'inverse' colour a signed
-    change and give it an arrow; a colour name ('red', 'yellow', 'green') colours it as is."""
+    tone '' is neutral; 'red', 'yellow' or 'green' colours the line under the value on a page
+    and the value itself on the wall screen."""
 
     label: str
     value: str
-    delta: str | None = None
-    delta_color: str = "off"
+    note: str | None = None
+    tone: str = ""
+    short: str | None = None
 
-    def show(self, where) -> None:
-        signed = self.delta_color in ("normal", "inverse") and self.delta not in (None, formats.NO_VALUE)
-        colour = self.delta_color if signed or self.delta_color not in ("normal", "inverse") else "off"
-        where.metric(self.label, self.value, self.delta, delta_color=colour,
-                     delta_arrow="auto" if signed else "off", border=True)
+    def show(self, where: DeltaGenerator, *, short: bool = False) -> None:
+        """The tile as an st.metric in `where` (with its short label, when asked and it has one)."""
+        colour = self.tone if self.tone in TONES else "off"
+        where.metric(self.short if short and self.short else self.label, self.value, self.note,
+                     delta_color=colour, delta_arrow="off", border=True)
+
+    @property
+    def wall_label(self) -> str:
+        """Its label on the wall: the short one where the whole one would take a tile of its own
+        (an English anomaly's), so that the tiles stay in rows and leave the map its room."""
+        long = wall_layout.text_em(self.label) > wall_layout.LONGEST_WALL_LABEL
+        return self.short if long and self.short else self.label
+
+    def wall_html(self) -> str:
+        """The tile as the wall screen's HTML; every text escaped. The value carries its width in
+        em, so that wall.css can shrink a long one ('已连续 981 天') to its tile rather than wrap it."""
+        tone = self.tone if self.tone in TONES else ""
+        width = wall_layout.text_em(self.value)
+        return (f'<div class="wall-tile {tone}"><div class="label">{html.escape(self.wall_label)}</div>'
+                f'<div class="value" style="--em: {width:.2f}">{html.escape(self.value)}</div>'
+                f'<div class="note">{html.escape(self.note or "")}</div></div>')
+
+
+def tile(key: str, value: str, note: str | None = None, tone: str = "") -> Tile:
+    """A Tile labelled t(key), with the short label short_<key> where the catalogue has one."""
+    return Tile(t(key), value, note, tone, t(f"short_{key}") if has(f"short_{key}") else None)
 
 
 def tiles(*items: Tile) -> None:
-    """A row of KPI tiles, equal widths."""
-    for column, tile in zip(st.columns(len(items)), items):
-        tile.show(column)
+    """A row of KPI tiles, equal widths (on the wall, a grid of big tiles; on a phone, rows of
+    two with short labels)."""
+    if shell.on_wall():
+        _wall_tiles(items, _wall_layout(items).tile_columns)
+    elif screen.compact():  # Streamlit would stack the columns one to a row on a phone
+        for start in range(0, len(items), PHONE_TILES_PER_ROW):
+            columns = st.columns(PHONE_TILES_PER_ROW, wrap=False)
+            for column, item in zip(columns, items[start:start + PHONE_TILES_PER_ROW]):
+                item.show(column, short=True)
+    else:
+        for column, item in zip(st.columns(len(items)), items):
+            item.show(column)
+
+
+def _wall_tiles(items: Sequence[Tile], columns: int) -> None:
+    cells = "".join(item.wall_html() for item in items)
+    st.html(f'<div class="wall-tiles" style="grid-template-columns: repeat({columns}, minmax(0, 1fr))">'
+            f"{cells}</div>")
+
+
+def _wall_screen() -> wall_layout.Screen:
+    """The wall's screen as its browser reported it; a 1080p one until it has."""
+    return screen.size_known() or wall_layout.FULL_HD
+
+
+def _wall_layout(items: Sequence[Tile], split: tuple[int, int] = (3, 2)) -> wall_layout.Layout:
+    """The wall's layout for these tiles: as many to a row as leave each label and note whole."""
+    width = wall_layout.tile_width((item.wall_label for item in items), (item.note or "" for item in items))
+    return wall_layout.layout(_wall_screen(), len(items), split, width)
+
+
+@dataclass(frozen=True)
+class Board:
+    """A view's tiles, drawn; then its main area (its map, or its first charts) and its side area
+    (its charts), from `areas()`.
+
+    On a page the areas are columns of widths `split`, made where areas() is called (under what
+    the page drew below its tiles), stacked on a phone. On the wall they were made with the
+    tiles, placed and sized for the screen (wall_layout); the charts in an area share it."""
+
+    split: tuple[int, int]
+    map_height: int
+    wall_areas: tuple[DeltaGenerator, DeltaGenerator] | None = None
+
+    def areas(self) -> tuple[DeltaGenerator, DeltaGenerator]:
+        """The main and the side area."""
+        if self.wall_areas is not None:
+            return self.wall_areas
+        if screen.compact():
+            return st.container(), st.container()
+        main, side = st.columns(self.split)
+        return main, side
+
+    def no_data(self) -> None:
+        """The view's empty state, under its tiles (on the wall, in its main area)."""
+        if self.wall_areas is None:
+            no_data()
+        else:
+            with self.wall_areas[0]:
+                no_data()
+
+
+def board(*rows: Sequence[Tile], split: tuple[int, int] = (3, 2)) -> Board:
+    """A view's tiles, one row each (on the wall, one grid of big tiles); see Board."""
+    if not shell.on_wall():
+        if screen.compact():  # pairs across the rows: no row half empty in the middle
+            rows = ([item for row in rows for item in row],)
+        for row in rows:
+            tiles(*row)
+        return Board(split, PHONE_MAP_HEIGHT if screen.compact() else MAP_HEIGHT)
+    items = [item for row in rows for item in row]
+    plan = _wall_layout(items, split)
+    shares = [plan.main_width_share, 1 - plan.main_width_share]
+    if plan.tiles_beside_main:  # a wide wall: the map's column, then the tiles over the charts
+        main_column, rest = st.columns(shares)
+        with rest:
+            _wall_tiles(items, plan.tile_columns)
+    else:
+        _wall_tiles(items, plan.tile_columns)
+        main_column, rest = (st.container(), st.container()) if plan.shape == "tall" else st.columns(shares)
+    area = {"border": False, "gap": "small"}
+    main = main_column.container(height=plan.main_height, key="wall-main", **area)
+    side = rest.container(height=plan.side_height, key="wall-side", horizontal=plan.side_in_a_row, **area)
+    return Board(split, plan.main_height - WALL_MAP_MARGIN, (main, side))
+
+
+def zero_tiles(days: Mapping[str, int | None]) -> list[Tile]:
+    """The zero counters (alerts.zero_days): days since the last 民转刑 case, major accident and
+    telecom fraud, in that order."""
+    shown = {key: t("none_on_record") if days[key] is None else t("days_since", days=days[key])
+             for key in ZERO_COUNTERS}
+    return [tile(f"zero_{key}", shown[key], t("zero_counters"), "green") for key in ZERO_COUNTERS]
+
+
+def yoy_mom(year_on_year: float | None, on_previous: float | None) -> str:
+    """'同比 −17.00% · 环比 +5.00%': a figure's change against last year and the period before."""
+    return f"{t('yoy')} {formats.change(year_on_year)} · {t('mom')} {formats.change(on_previous)}"
 
 
 def no_data() -> None:
     """The explicit empty state of a view or section."""
-    st.info(t("no_data"), icon="📭")
+    if shell.on_wall():
+        st.html(f'<div class="wall-status">{html.escape(t("no_data"))}</div>')
+    else:
+        st.info(t("no_data"), icon="📭")
+
+
+def chart_title(text: str) -> None:
+    """A chart's title written above the controls of its chart (on the wall, the chart's own title)."""
+    if not shell.on_wall():
+        st.markdown(f"**{text}**")
+
+
+def note(text: str) -> None:
+    """A line of small print for a reader at a desk (a legend, a caveat); none on the wall."""
+    if not shell.on_wall():
+        st.caption(text)
 
 
 def is_empty(df: pd.DataFrame | None) -> bool:
@@ -69,8 +217,17 @@ def is_empty(df: pd.DataFrame | None) -> bool:
 
 
 def chart(df: pd.DataFrame | None, build: Callable[[pd.DataFrame], object], title: str = "") -> None:
-    """`build(df)` as an Altair chart, or (the title and) "no data" when there is nothing to draw."""
-    if is_empty(df):
+    """`build(df)` as an Altair chart, or (the title and) "no data" when there is nothing to draw.
+    On the wall: restyled for it, and as tall as its share of the area it is drawn in."""
+    if shell.on_wall():
+        if is_empty(df):
+            nothing = " · ".join(filter(None, (title, t("no_data"))))
+            st.html(f'<div class="wall-status">{html.escape(nothing)}</div>')
+        else:
+            fonts = charts.wall_fonts(wall_layout.unit_px(_wall_screen()))
+            st.altair_chart(charts.for_wall(build(df), fonts, title), theme=None, width="stretch",
+                            height="stretch")
+    elif is_empty(df):
         if title:
             st.markdown(f"**{title}**")
         st.caption(t("no_data"))
@@ -92,6 +249,8 @@ def _bucket_bounds(day: dt.date, unit: str) -> tuple[dt.date, dt.date]:
 def partial_buckets_note(period, unit: str, today: dt.date) -> None:
     """Say so when the first or last week / month of a trend is cut by the period (or by today),
     so that its lower count is not read as a fall."""
+    if shell.on_wall():
+        return
     end = period.reference_day(today)
     notes = []
     if _bucket_bounds(period.start, unit)[0] != period.start:
@@ -160,7 +319,9 @@ def table(
     employer), which a viewer may see. cell_styles: column → {shown value: CSS}, e.g. the
     三色 warning's background. When `total` says there are more rows than shown: "N in all,
     first n shown". With `pick_key`, one row can be picked (its box at the left edge): returns
-    its position in `df`, otherwise None."""
+    its position in `df`, otherwise None. Never on the wall screen: counts only there."""
+    if shell.on_wall():
+        return None
     if not aggregate and not auth.allows("staff"):
         st.caption(f"🔒 {t('needs_staff_for_records')}")
         return None
@@ -183,7 +344,9 @@ def table(
 
 
 def records(label: str, df: pd.DataFrame, total: int, columns: Mapping[str, str], **kwargs) -> None:
-    """An expander "label (N)" holding the records behind a figure."""
+    """An expander "label (N)" holding the records behind a figure (none on the wall screen)."""
+    if shell.on_wall():
+        return
     with st.expander(f"{label} · {t('count_of', n=formats.count(total))}"):
         table(df, columns, total=total, **kwargs)
 
@@ -199,7 +362,9 @@ def village_map(
 ) -> None:
     """The villages (shaded by `values`: village, value — outlines only when None), what `draw(m,
     basemap)` adds on top, fitted to the selected villages; a click on a village filters to it.
-    Panning and zooming do not rerun the page."""
+    Panning and zooming do not rerun the page. On the wall: names always shown, large type, no
+    clicks, and the same HTML for the same data, so a refresh does not redraw it."""
+    wall = shell.on_wall()
     basemap = settings.get("BASEMAP")
     boundaries = query(areas.boundaries)
     try:
@@ -209,22 +374,60 @@ def village_map(
         return
     shading = None if values is None else dict(zip(values["village"], values["value"]))
     maps.village_layer(m, boundaries, shading, measure_label=measure_label, selected=filters.villages,
-                       basemap=basemap)
+                       basemap=basemap, permanent_labels=wall)
     if draw is not None:
         draw(m, basemap)
     maps.fit(m, boundaries, filters.villages, basemap=basemap)
+    if wall:  # the map is a document of its own: its text sizes follow the wall's unit there too
+        unit = wall_layout.unit_px(_wall_screen())
+        m.options["zoomSnap"] = WALL_MAP_ZOOM_SNAP
+        unit_css = f"<style>:root {{ --wall-unit: {unit:.1f}px; }}</style>"
+        m.get_root().header.add_child(maps.folium.Element(unit_css))
+        m.get_root().header.add_child(maps.folium.Element(assets.stylesheet("wall-map.css")))
+        # streamlit-folium sizes its map once, when first drawn: another height is another map.
+        st_folium(maps.freeze_ids(m), key=f"{key}_{height}", height=height, use_container_width=True,
+                  returned_objects=[])
+        return
     state = st_folium(m, key=key, height=height, use_container_width=True,
                       returned_objects=["last_active_drawing"])
     shell.clicked_village(state)
     st.caption(t("map_click_hint"))
 
 
+def hazard_markers(points: pd.DataFrame) -> Callable[[object, str], object]:
+    """village_map's `draw` for hazards (hazards.map_points): markers coloured by level."""
+    labels = {"title": t("title"), "level": t("level"), "status": t("status"), "layer": t("hazards")}
+    scale = _marker_scale()
+    return lambda m, basemap: maps.hazard_layer(m, points, basemap=basemap, translate=tv, labels=labels,
+                                                marker_scale=scale)
+
+
+def hotspot_markers(hotspots: pd.DataFrame) -> Callable[[object, str], object]:
+    """village_map's `draw` for alert hotspots (alerts.hotspots): circles sized by count."""
+    scale = _marker_scale()
+    return lambda m, basemap: maps.hotspot_layer(m, hotspots, basemap=basemap, label=t("hotspots"),
+                                                 marker_scale=scale)
+
+
+def _marker_scale() -> float:
+    """How much larger markers are drawn: in proportion to the wall's unit (1 on a page)."""
+    return wall_layout.unit_px(_wall_screen()) / wall_layout.BASE_UNIT_PX if shell.on_wall() else 1.0
+
+
+def choice(label: str, options: Sequence[str], default: str, key: str, *,
+           format_func: Callable[[str], str] = str, show_label: bool = True) -> str:
+    """One of `options`, picked on a segmented control; the default on the wall (nobody to pick)."""
+    if shell.on_wall():
+        return default
+    chosen = st.segmented_control(label, list(options), format_func=format_func, default=default, key=key,
+                                  label_visibility="visible" if show_label else "collapsed")
+    return chosen or default
+
+
 def unit_toggle(key: str, units: Sequence[str], default: str) -> str:
     """A day / week / month switch for a trend; returns the unit chosen."""
     labels = {"day": t("by_day"), "week": t("by_week"), "month": t("by_month")}
-    chosen = st.segmented_control(t("trend"), list(units), format_func=labels.get, default=default, key=key,
-                                  label_visibility="collapsed")
-    return chosen or default
+    return choice(t("trend"), units, default, key, format_func=labels.get, show_label=False)
 
 
 def warning_text(colour: str | None) -> str:
@@ -242,7 +445,12 @@ HAZARD_COLUMNS = {
 
 def warning_tiles(counts: Mapping[str, int]) -> None:
     """Open hazards per 三色 colour (hazards.warning_counts), one tile each, red first."""
-    tiles(*(Tile(warning_text(c), formats.count(counts[c]), t("warning"), delta_color=c) for c in WARNING_CELL_CSS))
+    tiles(*warning_counts(counts))
+
+
+def warning_counts(counts: Mapping[str, int]) -> list[Tile]:
+    """One tile per 三色 colour of open hazards (hazards.warning_counts), red first."""
+    return [tile(f"warning_{c}", formats.count(counts[c]), t("warning"), c) for c in WARNING_CELL_CSS]
 
 
 def hazard_table(rows: pd.DataFrame, total: int, *, pick_key: str | None = None) -> int | None:
