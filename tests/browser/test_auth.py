@@ -15,6 +15,7 @@ from data_access import demo
 from data_access.filters import local_today
 from data_access.models import House, PopulationStay
 
+from ..leak_check import LeakCheck
 from .conftest import wait_for_app
 from .helpers import map_frame, map_shapes
 
@@ -38,14 +39,14 @@ def demo_url(databases) -> str:
 
 
 @pytest.fixture(scope="module")
-def people(demo_url) -> list[str]:
+def people(demo_url) -> LeakCheck:
     """Every clear name, ID number and phone of the demo's stays and landlords."""
     from data_access.db import get_engine
 
     with get_engine(demo_url).connect() as conn:
         rows = [*conn.execute(select(PopulationStay.name, PopulationStay.id_number, PopulationStay.phone)),
                 *conn.execute(select(House.landlord, House.landlord_phone))]
-    values = sorted({v for row in rows for v in row if v})
+    values = LeakCheck(v for row in rows for v in row)
     assert len(values) > 1000
     return values
 
@@ -105,11 +106,6 @@ def record_websocket(page) -> list[bytes]:
     return received
 
 
-def leaked(values: list[str], html: str, received: list[bytes]) -> list[str]:
-    sent = b"\n".join(received)
-    return [v for v in values if v in html or v.encode() in sent]
-
-
 @pytest.mark.parametrize("role", ["viewer", "staff"])
 def test_no_view_shows_a_clear_person(streamlit_server, page, demo_url, people, role):
     base_url = streamlit_server(demo_url, extra_env=ENV)
@@ -125,7 +121,7 @@ def test_no_view_shows_a_clear_person(streamlit_server, page, demo_url, people, 
         wait_for_app(page)
         assert page.locator("[data-testid='stException']").count() == 0, view
         html = html_of_everything(page)
-        assert not leaked(people, html, received)[:5], view
+        assert not people.found_in(html, *received)[:5], view
         if role == "viewer" and view in ("hazards", "population", "events"):
             assert "需要工作人员权限查看明细" in html
         page.screenshot_to(f"auth-{role}-{view}")
@@ -139,7 +135,7 @@ def test_the_wall_screen_needs_no_sign_in_and_shows_no_person(streamlit_server, 
         page.locator(f".st-key-wall-view-{view}").first.wait_for(timeout=60_000)
         wait_for_app(page)
         assert page.get_by_label("密码").count() == 0, "no sign-in on the wall"
-        assert not leaked(people, html_of_everything(page), received)[:5], view
+        assert not people.found_in(html_of_everything(page), *received)[:5], view
 
 
 def test_a_leader_opens_the_worst_item_and_its_map_says_where_without_tiles(streamlit_server, page, demo_url):
