@@ -19,6 +19,11 @@ from data_access import schema
 from data_access.db import forget_engines, get_engine
 from data_access.models import Base
 
+# bcrypt at its lowest cost here and in every server or command a test starts (they inherit the
+# environment): one check at the default 12 rounds takes a quarter of a second, and the demo alone
+# hashes four passwords. tests/test_accounts.py checks the default.
+os.environ["BCRYPT_ROUNDS"] = "4"
+
 PG_ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 

@@ -24,12 +24,6 @@ T0 = dt.datetime(2026, 11, 23, 9, 0, 0)
 PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-@pytest.fixture(autouse=True)
-def fast_hashes(monkeypatch):
-    """bcrypt at its lowest cost, so tests spend no time hashing (checking reads the cost from the hash)."""
-    monkeypatch.setattr(accounts, "BCRYPT_ROUNDS", 4)
-
-
 def add_user(engine, name: str, role: str, password: str = "s3cret-pass", **kw) -> None:
     with engine.begin() as conn:
         accounts.create_user(conn, name, password, role, by="test", **kw)
@@ -51,6 +45,12 @@ def test_password_is_stored_as_a_bcrypt_hash_only(engine):
     assert not accounts.verify_password("correct horsE", stored)
     assert accounts.hash_password("correct horse") != accounts.hash_password("correct horse")  # salted
     assert not accounts.verify_password("anything", "not a hash")
+
+
+def test_new_hashes_cost_12_rounds_unless_the_setting_lowers_it(monkeypatch):
+    assert accounts.hash_password("correct horse").startswith("$2b$04$"), "the tests' own cost (conftest)"
+    monkeypatch.delenv("BCRYPT_ROUNDS")
+    assert accounts.hash_password("correct horse").startswith("$2b$12$")
 
 
 @pytest.mark.parametrize("password", ["short", "长" * 25])  # 7 characters; 75 bytes, over bcrypt's 72
