@@ -23,7 +23,7 @@ from data_access.filters import Filters, Period
 from data_access.models import Alert, AlertDay, GridEvent, Hazard, House, PopulationStay, StayOpenVillage
 
 from . import factories as f
-from .test_import_support import base_row, load_sample_villages, run
+from .import_support import base_row, load_sample_villages, run
 
 D = dt.date
 T = dt.datetime

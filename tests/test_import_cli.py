@@ -13,7 +13,7 @@ from data_access.cli.main import build_parser, main
 from data_access.db import get_engine
 from data_access.models import Alert
 
-from .test_import_support import SAMPLES, base_row, csv_bytes
+from .import_support import SAMPLES, base_row, csv_bytes
 
 
 @pytest.fixture

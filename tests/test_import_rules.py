@@ -11,7 +11,7 @@ from sqlalchemy import select
 from data_access import idcard
 from data_access.models import Alert, GridEvent, Hazard, House, PopulationStay, Terminal
 
-from .test_import_support import INSIDE, base_row, id_number, load_sample_villages, reasons, run
+from .import_support import INSIDE, base_row, id_number, load_sample_villages, reasons, run
 
 
 def _id_ending_in_x() -> str:
