@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Dataframe
 
-from data_access import accounts, demo, reports
+from data_access import accounts, reports
 from data_access.db import get_engine
 from data_access.filters import local_now, local_today
 from data_access.models import (
@@ -60,10 +60,8 @@ NEEDS = {"staff": "需要工作人员权限。", "leader": "需要领导权限�
 
 @pytest.fixture(scope="module")
 def demo_url(databases) -> str:
-    """The town demo (with its four demo accounts) ending today, once for the module."""
-    engine = databases.new_engine("sqlite")
-    demo.generate(engine, as_of=TODAY)
-    return str(engine.url)
+    """The town demo (with its four demo accounts) ending today: the module's own copy (it writes)."""
+    return str(databases.demo_copy("sqlite", TODAY).url)
 
 
 def _engine(url: str):
@@ -515,8 +513,7 @@ def test_exports_count_once_per_press(monkeypatch, demo_url):
 
 
 def test_a_leader_goes_through_the_worst_items_acts_and_takes_the_briefing(monkeypatch, databases, backend):
-    engine = databases.new_engine(backend)
-    demo.generate(engine, as_of=TODAY)
+    engine = databases.demo_copy(backend, TODAY)
     url = engine.url.render_as_string(hide_password=False)
 
     review = open_view(monkeypatch, url, "review", "leader")

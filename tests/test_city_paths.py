@@ -139,9 +139,7 @@ def mismatches(engine: Engine, today: dt.date, categories: dict[str, tuple] | No
 
 @pytest.fixture(scope="module")
 def town_demo(databases, backend) -> Engine:
-    engine = databases.new_engine(backend)
-    demo.generate(engine, as_of=AS_OF)
-    return engine
+    return databases.demo(backend, AS_OF)  # read only
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import streamlit as st
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
-from data_access import accounts, alerts, demo, events, formats, hazards, kpis, population
+from data_access import accounts, alerts, events, formats, hazards, kpis, population
 from data_access.db import forget_engines, get_engine
 from data_access.filters import Filters, Period
 from data_access.models import Base, PopulationStay
@@ -37,10 +37,8 @@ PERSONAL_HEADERS = {"姓名", "身份证号", "电话", "房东", "房东电话"
 
 @pytest.fixture(scope="module")
 def demo_url(databases) -> str:
-    """The town demo scenario, built once for the module."""
-    engine = databases.new_engine("sqlite")
-    demo.generate(engine, scale="town", seed=7, as_of=AS_OF)
-    return str(engine.url)
+    """The town demo scenario, shared by the run (nothing here writes)."""
+    return str(databases.demo("sqlite", AS_OF).url)
 
 
 @pytest.fixture(scope="module")

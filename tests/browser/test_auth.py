@@ -11,7 +11,6 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from data_access import demo
 from data_access.filters import local_today
 from data_access.models import House, PopulationStay
 
@@ -33,9 +32,7 @@ DATA_TEST_IDS = ("stMetric", "stDataFrame", "stVegaLiteChart", "stIFrame", "stCu
 
 @pytest.fixture(scope="module")
 def demo_url(databases) -> str:
-    engine = databases.new_engine("sqlite")
-    demo.generate(engine, as_of=local_today())
-    return str(engine.url)
+    return str(databases.demo_copy("sqlite", local_today()).url)  # signing in writes
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,6 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from data_access import demo
 from data_access.accounts import DEMO_PASSWORDS
 from data_access.db import get_engine
 from data_access.models import Alert, PopulationStay, Village
@@ -47,9 +46,7 @@ HOSTILE = "?village=%27%3B%20DROP%20TABLE%20alerts%3B--&from=2026-99-01"
 
 @pytest.fixture(scope="module")
 def demo_url(databases) -> str:
-    engine = databases.new_engine("sqlite")
-    demo.generate(engine, scale="town", seed=7, as_of=AS_OF)
-    return engine.url.render_as_string(hide_password=False)
+    return databases.demo_copy("sqlite", AS_OF).url.render_as_string(hide_password=False)  # signing in writes
 
 
 @pytest.fixture(scope="module")

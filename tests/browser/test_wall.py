@@ -23,7 +23,6 @@ import pytest
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.engine import make_url
 
-from data_access import demo
 from data_access.filters import local_now, local_today
 from data_access.models import GridEvent, House, PopulationStay, Village
 from ui import wall
@@ -64,14 +63,9 @@ def wall_url(view: str | None = None, extra: str = "") -> str:
 # --- databases -----------------------------------------------------------------------------------
 
 
-def _demo(engine: Engine) -> Engine:
-    demo.generate(engine, as_of=local_today())
-    return engine
-
-
 @pytest.fixture(scope="module")
 def sqlite_demo(databases) -> Engine:
-    return _demo(databases.new_engine("sqlite"))
+    return databases.demo_copy("sqlite", local_today())
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +74,7 @@ def pg_demo(databases) -> Engine:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail("CI=true needs TEST_DATABASE_URL", pytrace=False)
         pytest.skip("TEST_DATABASE_URL not set: no PostgreSQL")
-    return _demo(databases.new_engine("postgresql"))
+    return databases.demo_copy("postgresql", local_today())
 
 
 def add_events(engine: Engine, n: int) -> None:
