@@ -98,22 +98,30 @@ def audit_rows(url: str, action: str) -> list:
 # --- running the app --------------------------------------------------------------------------------
 
 
-def app(monkeypatch, url: str, role: str | None = None, **params) -> AppTest:
-    """A first run of the app (on the overview), signed in as the demo account `role` if given."""
+def app(monkeypatch, url: str, role: str | None = None, *, view: str = "overview", **params) -> AppTest:
+    """A first run of the app, through the router, on `view` (as a link to it opens it), signed in as
+    the demo account `role` if given. Before its first run AppTest finds a page by its file's name,
+    which is the view's address (pages/hazards.py at /hazards) for every view but the import page."""
     monkeypatch.setenv("DATABASE_URL", url)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=RUN_TIMEOUT_S)
     if role:
         signed_in(at, role)
     for name, value in {**YEAR, **params}.items():
         at.query_params[name] = value
+    if view != "overview":
+        at.switch_page(f"pages/{view}.py")
     return at.run()
 
 
 def open_view(monkeypatch, url: str, view: str, role: str | None = None, **params) -> AppTest:
-    at = app(monkeypatch, url, role, **params)
-    if view != "overview":
+    """`view` in the session's first run; the import page (address /import) from the overview."""
+    first = "overview" if view == "imports" else view
+    at = app(monkeypatch, url, role, view=first, **params)
+    if view != first:
         at.switch_page(f"pages/{view}.py").run()
     assert not at.exception, [e.value for e in at.exception]
+    shown = at.session_state["_context"] if "_context" in at.session_state else None
+    assert shown is None or shown.view == view, f"{shown.view} opened instead of {view}"
     return at
 
 

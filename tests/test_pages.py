@@ -71,14 +71,15 @@ def open_view(monkeypatch, url: str, view: str, **params) -> AppTest:
     at = signed_in(AppTest.from_file(str(ROOT / "app.py"), default_timeout=RUN_TIMEOUT_S), "staff")
     for name, value in params.items():
         at.query_params[name] = value
-    at.run()
-    # The URL is read on a session's first run, so its messages show there (in a browser,
-    # that run is the linked view itself).
-    first_run_warnings = [w.value for w in at.warning]
+    # The view opens in the session's first run, through the router, as a link to it opens it:
+    # before that run AppTest finds a page by its file's name, which is each view's address.
     if view != "overview":
-        at.switch_page(f"pages/{view}.py").run()
+        at.switch_page(f"pages/{view}.py")
+    at.run()
     assert not at.exception, [e.value for e in at.exception]
-    at.warnings_seen = first_run_warnings + [w.value for w in at.warning]
+    assert at.session_state["_context"].view == view
+    # The URL is read on a session's first run, so its messages show there.
+    at.warnings_seen = [w.value for w in at.warning]
     return at
 
 
