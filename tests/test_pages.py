@@ -255,19 +255,16 @@ def test_url_sets_period_and_language(monkeypatch, demo_url, view):
     assert "办结率" not in [m.label for m in at.metric] and "有效警情" not in shown
 
 
+# Every kind of hostile value is read by ui.filter_bar.parse_url in tests/test_filter_bar.py's
+# table; through the app, two cases show that it is reported, the figures stay and nothing is written.
 HOSTILE = {
-    "quote": {"village": "'"},
     "sql": {"village": "'; DROP TABLE alerts; --", "grid": "'; DROP TABLE alerts; --",
             "category": "'; DROP TABLE alerts; --"},
     "long": {"village": "村" * 10_000, "period": "x" * 10_000, "lang": "x" * 10_000},
-    "unknown": {"village": ["倪宅村", "不存在村"], "period": "fortnight", "lang": "fr"},
-    "reversed": {"from": "2026-05-01", "to": "2026-04-01"},
-    "bad_dates": {"from": "2026-02-30", "to": "yesterday"},
 }
 
 
-@pytest.mark.parametrize("case", HOSTILE)
-@pytest.mark.parametrize("view", PAGES)
+@pytest.mark.parametrize(("view", "case"), [("hazards", "sql"), ("population", "long")])
 def test_hostile_url_values_give_a_warning(monkeypatch, demo_url, view, case):
     before = _row_counts(demo_url)
     at = open_view(monkeypatch, demo_url, view, **HOSTILE[case])
