@@ -4,6 +4,7 @@ stay to a viewer or staff, and neither does the wall screen (which needs no sign
 
 A Streamlit session lives as long as its browser tab's connection, so a test signs in once
 and moves between views with the sidebar's links (a reload would ask to sign in again).
+One server for the module, on its own copy of the demo; each deep link starts a fresh one.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from data_access.models import House, PopulationStay
 
 from ..leak_check import LeakCheck
 from .conftest import wait_for_app
-from .helpers import map_frame, map_shapes
+from .helpers import map_frame, map_shapes, module_server
 
 pytestmark = pytest.mark.browser
 
@@ -33,6 +34,13 @@ DATA_TEST_IDS = ("stMetric", "stDataFrame", "stVegaLiteChart", "stIFrame", "stCu
 @pytest.fixture(scope="module")
 def demo_url(databases) -> str:
     return str(databases.demo_copy("sqlite", local_today()).url)  # signing in writes
+
+
+@pytest.fixture(scope="module")
+def base_url(demo_url, tmp_path_factory) -> str:
+    """The module's server, for the tests that need no fresh one."""
+    with module_server(demo_url, tmp_path_factory.mktemp("auth_server"), "test_auth", extra_env=ENV) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -104,8 +112,7 @@ def record_websocket(page) -> list[bytes]:
 
 
 @pytest.mark.parametrize("role", ["viewer", "staff"])
-def test_no_view_shows_a_clear_person(streamlit_server, page, demo_url, people, role):
-    base_url = streamlit_server(demo_url, extra_env=ENV)
+def test_no_view_shows_a_clear_person(page, base_url, people, role):
     received = record_websocket(page)
     page.open_app(base_url)
     sign_in(page, role)
@@ -124,8 +131,7 @@ def test_no_view_shows_a_clear_person(streamlit_server, page, demo_url, people, 
         page.screenshot_to(f"auth-{role}-{view}")
 
 
-def test_the_wall_screen_needs_no_sign_in_and_shows_no_person(streamlit_server, page, demo_url, people):
-    base_url = streamlit_server(demo_url, extra_env=ENV)
+def test_the_wall_screen_needs_no_sign_in_and_shows_no_person(page, base_url, people):
     received = record_websocket(page)
     for view in WALL_VIEWS:
         page.open_app(base_url, f"/?mode=wall&playlist={view}")
@@ -135,8 +141,7 @@ def test_the_wall_screen_needs_no_sign_in_and_shows_no_person(streamlit_server, 
         assert not people.found_in(html_of_everything(page), *received)[:5], view
 
 
-def test_a_leader_opens_the_worst_item_and_its_map_says_where_without_tiles(streamlit_server, page, demo_url):
-    base_url = streamlit_server(demo_url, extra_env=ENV)
+def test_a_leader_opens_the_worst_item_and_its_map_says_where_without_tiles(page, base_url):
     page.open_app(base_url, "/review")
     sign_in(page, "leader")
     page.get_by_role("link", name="打开").click()
@@ -152,8 +157,7 @@ def test_a_leader_opens_the_worst_item_and_its_map_says_where_without_tiles(stre
     page.assert_no_external_requests(allow_tile_hosts=False)
 
 
-def test_a_tick_on_a_listed_row_opens_the_item_and_the_way_back_keeps_the_narrowing(streamlit_server, page, demo_url):
-    base_url = streamlit_server(demo_url, extra_env=ENV)
+def test_a_tick_on_a_listed_row_opens_the_item_and_the_way_back_keeps_the_narrowing(page, base_url):
     page.open_app(base_url, "/review?level=%E9%87%8D%E5%A4%A7")  # level=重大
     sign_in(page, "leader")
     table = page.locator("[data-testid='stDataFrame']").first
@@ -180,8 +184,7 @@ VIEW_ADDRESSES = {"/": "地图着色", "/overview": "地图着色", "/hazards": 
                   "/events": "未办结事件", "/import": "导入内容"}
 
 
-def test_every_view_s_own_address_opens_that_view_with_no_page_not_found(streamlit_server, page, demo_url):
-    base_url = streamlit_server(demo_url, extra_env=ENV)
+def test_every_view_s_own_address_opens_that_view_with_no_page_not_found(page, base_url):
     for path, text in VIEW_ADDRESSES.items():
         page.open_app(base_url, path)
         sign_in(page, "staff")
