@@ -1,8 +1,8 @@
 """Shared fixtures: real databases, never mocked.
 
 Data-layer tests run on SQLite always and on PostgreSQL whenever TEST_DATABASE_URL is
-set (CI sets it). Each test run (each xdist worker) makes its own PostgreSQL databases
-(named t_<random>) and drops them at the end, so parallel runs on one server do not meet.
+set (CI sets it). Each test run, and each xdist worker of a run, makes its own databases
+(PostgreSQL: t_<worker>_<random>) and drops them at the end, so parallel runs do not meet.
 
 `databases.demo(backend, as_of)` is the town demo, built once per run and engine and shared by
 the tests that only read it; a test (or module) that writes takes `databases.demo_copy(...)`,
@@ -33,6 +33,7 @@ os.environ["BCRYPT_ROUNDS"] = "4"
 
 PG_ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "")
 IN_CI = os.environ.get("CI", "").lower() == "true"
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")  # gw0, gw1, … under xdist
 
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_ADMIN_URL else [])
 
@@ -100,7 +101,7 @@ class DatabaseFactory:
         assert not changed, f"a test wrote to the shared demo ({', '.join(changed)}): use databases.demo_copy"
 
     def _new_pg_database(self, template: str | None = None) -> str:
-        name = f"t_{uuid.uuid4().hex[:12]}"
+        name = f"t_{WORKER}_{uuid.uuid4().hex[:12]}"
         admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             if template:  # sessions of engines this run no longer holds

@@ -67,6 +67,9 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if here in Path(item.fspath).parents:
             item.add_marker(pytest.mark.browser)
+            # Under xdist (--dist loadgroup) a module's tests run in one worker, so that its
+            # server and its copy of the demo are made once.
+            item.add_marker(pytest.mark.xdist_group(f"browser-{Path(item.fspath).stem}"))
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
