@@ -19,6 +19,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+import streamlit as st
 from google.protobuf import text_format
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
@@ -71,6 +72,9 @@ def _engine(url: str):
 def add_account(url: str, name: str, role: str, password: str = "right-password") -> None:
     with _engine(url).begin() as conn:
         accounts.create_user(conn, name, password, role, by="test")
+    # Written behind the app's back: its cached answers (the account list) would not show the
+    # account for CACHE_TTL_S, as after another test of this module that read them.
+    st.cache_data.clear()
 
 
 def open_hazards(url: str, n: int, skip: int = 0, status: str | None = None) -> list[int]:
