@@ -67,9 +67,11 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if here in Path(item.fspath).parents:
             item.add_marker(pytest.mark.browser)
-            # Under xdist (--dist loadgroup) a module's tests run in one worker, so that its
-            # server and its copy of the demo are made once.
-            item.add_marker(pytest.mark.xdist_group(f"browser-{Path(item.fspath).stem}"))
+            # Under xdist (--dist loadgroup) the tests on a module's shared server (its `base_url`)
+            # run in one worker, so that the server starts once; the others, on servers of their
+            # own, go to whichever worker is free.
+            if "base_url" in getattr(item, "fixturenames", ()):
+                item.add_marker(pytest.mark.xdist_group(f"{Path(item.fspath).stem}-server"))
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
