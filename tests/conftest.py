@@ -38,6 +38,25 @@ WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")  # gw0, gw1, … under xd
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_ADMIN_URL else [])
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """With --dist loadscope (pyproject.toml): a browser module's tests are one unit of work, so
+    one worker starts its server and copies its demo once; every other test is a unit of its own.
+    Units go out largest first, so the long browser modules start early and the rest fill in.
+    (--dist loadgroup with xdist_group marks would say so, but on pytest 9.2 it silently stops
+    grouping: pytest-xdist#1386.)"""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class BrowserModulesTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return module if module.startswith("tests/browser/") else nodeid
+
+    return BrowserModulesTogether(config, log)
+
+
 def pytest_configure(config):
     if IN_CI and not PG_ADMIN_URL:
         raise pytest.UsageError("CI=true needs TEST_DATABASE_URL: PostgreSQL tests may not be skipped")

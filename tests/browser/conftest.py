@@ -67,12 +67,6 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if here in Path(item.fspath).parents:
             item.add_marker(pytest.mark.browser)
-            # Under xdist (--dist loadgroup) the tests on a module's shared server (its `base_url`)
-            # run in one worker, so that the server starts once, and those on servers of their own
-            # in another group. Groups are handed out before single tests, largest first, so the
-            # long browser tests (outages, rotation) start early and the quick ones fill in after.
-            servers = "shared" if "base_url" in getattr(item, "fixturenames", ()) else "own"
-            item.add_marker(pytest.mark.xdist_group(f"{Path(item.fspath).stem}-{servers}"))
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
