@@ -52,7 +52,6 @@ from .models import USER_ROLES, AuditEntry, SignInFailure, User
 from .sql import read_frame
 
 ROLES = USER_ROLES
-BCRYPT_ROUNDS = 12  # about a quarter of a second per check on one core
 MIN_PASSWORD_CHARS = 8
 MAX_PASSWORD_BYTES = 72  # bcrypt reads no further; longer passwords are refused, not cut
 NAME_PATTERN = re.compile(r"[\w.@-]{1,64}")  # \w includes Chinese characters
@@ -152,10 +151,15 @@ def check_password_rules(password: str) -> None:
         raise AccountError(f"the password may have at most {MAX_PASSWORD_BYTES} bytes (UTF-8)")
 
 
+def bcrypt_rounds() -> int:
+    """The cost of new hashes (setting BCRYPT_ROUNDS); a check reads the cost from the hash itself."""
+    return settings.get_int("BCRYPT_ROUNDS")
+
+
 def hash_password(password: str) -> str:
     """A bcrypt hash of `password` (with its own salt), after checking the password rules."""
     check_password_rules(password)
-    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(BCRYPT_ROUNDS)).decode("ascii")
+    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(bcrypt_rounds())).decode("ascii")
 
 
 def verify_password(password: str, password_hash: str) -> bool:
@@ -217,7 +221,7 @@ def sign_in(engine: Engine, name: str, password: str, *, now: dt.datetime | None
         return SignInResult(reason="locked", retry_at=attempt.locked_until)
 
     user = attempt.user
-    good = verify_password(password, user.password_hash if user else _dummy_hash(BCRYPT_ROUNDS))
+    good = verify_password(password, user.password_hash if user else _dummy_hash(bcrypt_rounds()))
     if good and user.active:
         with engine.begin() as conn:
             conn.execute(

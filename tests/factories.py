@@ -15,7 +15,9 @@ _ids = itertools.count(1)
 
 
 def _source_id(prefix: str) -> str:
-    return f"{prefix}-{next(_ids)}"
+    # "auto" keeps these apart from the ids tests pick by hand ("H-100", "P-1"): the counter is
+    # shared by the whole run, so a plain "H-100" would come round in whichever test it reached 100.
+    return f"{prefix}-auto{next(_ids)}"
 
 
 def village(conn: Connection, name: str, **kw) -> int:

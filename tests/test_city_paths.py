@@ -33,7 +33,7 @@ from data_access.models import (
 )
 
 from . import factories as f
-from .test_import_support import base_row, load_sample_villages, run
+from .import_support import base_row, load_sample_villages, run
 
 D = dt.date
 T = dt.datetime
@@ -149,9 +149,7 @@ def mismatches(engine: Engine, today: dt.date, categories: dict[str, tuple] | No
 
 @pytest.fixture(scope="module")
 def town_demo(databases, backend) -> Engine:
-    engine = databases.new_engine(backend)
-    demo.generate(engine, as_of=AS_OF)
-    return engine
+    return databases.demo(backend, AS_OF)  # read only
 
 
 @pytest.fixture(scope="module")

@@ -25,11 +25,6 @@ T = dt.datetime
 HEADERS = [header for _, header, _, _ in reports.HAZARD_COLUMNS]
 
 
-@pytest.fixture(autouse=True)
-def fast_hashes(monkeypatch):
-    monkeypatch.setattr(accounts, "BCRYPT_ROUNDS", 4)
-
-
 @pytest.fixture
 def town(engine) -> dict:
     """Users of every role; two villages; hazards of each kind; events and alerts with known KPIs."""

@@ -1,51 +1,49 @@
 """`python -m data_access import KIND FILE …`: exit codes 0 / 1 / 2, the summary on stdout, the
-rejected rows on stderr and in --errors. Subprocesses on SQLite; in-process on both backends."""
+rejected rows on stderr and in --errors, in this process (tests/test_cli.py runs the real
+`python -m data_access` once)."""
 
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-from data_access.cli.main import build_parser
+from data_access.cli.main import build_parser, main
 from data_access.db import get_engine
 from data_access.models import Alert
 
-from .test_import_support import SAMPLES, base_row, csv_bytes
-
-ROOT = Path(__file__).resolve().parent.parent
+from .import_support import SAMPLES, base_row, csv_bytes
 
 
-def _cli(url: str, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DATABASE_URL": url}
-    return subprocess.run(
-        [sys.executable, "-m", "data_access", "import", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+@pytest.fixture
+def import_command(monkeypatch, capsys):
+    """`import_command(url, *args)`: `python -m data_access import ARGS` on the database at `url`,
+    in this process; (exit code, stdout, stderr)."""
+
+    def run(url: str, *args: str) -> tuple[int, str, str]:
+        monkeypatch.setenv("DATABASE_URL", url)
+        capsys.readouterr()
+        code = main(["import", *args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
 
 
-def test_exit_codes_through_the_real_command(tmp_path):
+def test_exit_codes_through_the_command(tmp_path, import_command):
     url = f"sqlite:///{tmp_path / 'cli.db'}"
-    done = _cli(url, "villages", str(SAMPLES / "villages.geojson"))
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("villages villages.geojson: 4 features read: 4 inserted")
+    code, out, err = import_command(url, "villages", str(SAMPLES / "villages.geojson"))
+    assert code == 0, err
+    assert out.startswith("villages villages.geojson: 4 features read: 4 inserted")
 
     bad = tmp_path / "alerts.csv"
     bad.write_bytes(csv_bytes([base_row("alerts", 1), {**base_row("alerts", 2), "village": "无名村"}]))
     errors = tmp_path / "errors.csv"
-    done = _cli(url, "alerts", str(bad), "--errors", str(errors))
-    assert done.returncode == 1
-    assert "1 inserted" in done.stdout and "1 rejected" in done.stdout
-    assert "row 3, village '无名村': unknown village" in done.stderr
+    code, out, err = import_command(url, "alerts", str(bad), "--errors", str(errors))
+    assert code == 1
+    assert "1 inserted" in out and "1 rejected" in out
+    assert "row 3, village '无名村': unknown village" in err
     assert (
         errors.read_bytes().decode("utf-8-sig").splitlines()[1]
         == "3,village,无名村,unknown village: not in the village list"
@@ -53,8 +51,8 @@ def test_exit_codes_through_the_real_command(tmp_path):
 
     unusable = tmp_path / "alerts.xls"
     unusable.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(64))
-    done = _cli(url, "alerts", str(unusable))
-    assert done.returncode == 2 and done.stdout == "" and ".xls" in done.stderr
+    code, out, err = import_command(url, "alerts", str(unusable))
+    assert code == 2 and out == "" and ".xls" in err
 
     with get_engine(url).connect() as conn:
         assert conn.execute(select(func.count()).select_from(Alert)).scalar_one() == 1

@@ -13,7 +13,7 @@ from data_access.db import get_engine
 from data_access.importing import import_file
 from data_access.models import Alert, Village
 
-from .test_import_support import base_row, csv_bytes, load_sample_villages
+from .import_support import base_row, csv_bytes, load_sample_villages
 
 ROWS = 50_000
 READERS = 3

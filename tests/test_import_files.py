@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from data_access.importing import import_file, preview, writer
 from data_access.models import Alert, Grid, Hazard, HazardHistory, House, PopulationStay, Village
 
-from .test_import_support import (
+from .import_support import (
     SAMPLE_FILES,
     SAMPLES,
     base_row,

@@ -13,7 +13,7 @@ from data_access.importing import KINDS, import_file
 from data_access.importing.columns import RECORD_KINDS
 
 from .conftest import empty
-from .test_import_support import counts, csv_bytes, load_sample_villages, xlsx_bytes
+from .import_support import counts, csv_bytes, load_sample_villages, xlsx_bytes
 
 FUZZ = settings(
     max_examples=25,

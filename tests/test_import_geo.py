@@ -13,7 +13,7 @@ from data_access import coords
 from data_access.importing import geo, import_file
 from data_access.models import Village
 
-from .test_import_support import REAL, SAMPLES, base_row, reasons, run
+from .import_support import SAMPLES, base_row, real_file, reasons, run
 
 JINHUA = ("东阳市", "兰溪市", "婺城区", "武义县", "永康市", "浦江县", "磐安县", "金东区", "义乌市")
 
@@ -31,7 +31,7 @@ def stored_villages(engine) -> dict[str, Village]:
 
 
 def test_the_real_jinhua_file_imports_as_nine_areas_with_their_shapes(engine):
-    path = REAL / "jinhua_counties_wgs84.geojson"
+    path = real_file("jinhua_counties_wgs84.geojson")
     report = import_file(engine, "villages", path)
     assert (report.ok, report.inserted) == (True, 9), report.to_text()
     assert report.ignored_columns == ["adcode", "center", "crs_note", "level", "parent_adcode", "parent_name"]
@@ -48,9 +48,9 @@ def test_the_real_jinhua_file_imports_as_nine_areas_with_their_shapes(engine):
 
 
 def test_the_gcj02_twin_lands_within_a_metre_of_the_wgs84_file(engine):
-    import_file(engine, "villages", REAL / "jinhua_counties_wgs84.geojson")
+    import_file(engine, "villages", real_file("jinhua_counties_wgs84.geojson"))
     wgs = {n: json.loads(v.boundary)["coordinates"][0] for n, v in stored_villages(engine).items()}
-    report = import_file(engine, "villages", REAL / "jinhua_counties_gcj02.geojson", crs="gcj02")
+    report = import_file(engine, "villages", real_file("jinhua_counties_gcj02.geojson"), crs="gcj02")
     assert report.ok and report.inserted == 0  # the same nine names: updated in place
     gcj = {n: json.loads(v.boundary)["coordinates"][0] for n, v in stored_villages(engine).items()}
     worst = max(metres(a, b) for name in JINHUA for a, b in zip(wgs[name], gcj[name], strict=True))
@@ -59,8 +59,8 @@ def test_the_gcj02_twin_lands_within_a_metre_of_the_wgs84_file(engine):
 
 def test_an_unconverted_gcj02_file_is_hundreds_of_metres_off():
     """Why --crs exists: the same outline read as WGS-84 lands 500 m away around Huajie."""
-    wgs = json.loads((REAL / "yongkang_330784_wgs84.geojson").read_text())["features"][0]["geometry"]
-    gcj = json.loads((REAL / "yongkang_330784_gcj02.geojson").read_text())["features"][0]["geometry"]
+    wgs = json.loads(real_file("yongkang_330784_wgs84.geojson").read_text())["features"][0]["geometry"]
+    gcj = json.loads(real_file("yongkang_330784_gcj02.geojson").read_text())["features"][0]["geometry"]
     offsets = [metres(a, b) for a, b in zip(geo.positions(wgs), geo.positions(gcj))]
     assert 450 < min(offsets) and max(offsets) < 650
 
@@ -69,7 +69,7 @@ def test_gcj02_inverse_on_the_real_town_points():
     """yongkang_places_2016.csv has each point in GCJ-02 and converted to WGS-84 (6 decimals)."""
     import csv
 
-    with (REAL / "yongkang_places_2016.csv").open(encoding="utf-8") as f:
+    with real_file("yongkang_places_2016.csv").open(encoding="utf-8") as f:
         points = [r for r in csv.DictReader(f) if r["lon_gcj02"]]
     assert len(points) > 10
     for r in points:

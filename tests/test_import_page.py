@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -10,7 +9,6 @@ import streamlit as st
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
-from data_access import demo
 from data_access.db import forget_engines
 from data_access.models import Alert
 
@@ -21,9 +19,7 @@ SAMPLES = Path(__file__).resolve().parent.parent / "assets" / "samples"
 
 @pytest.fixture(scope="module")
 def demo_engine(databases):
-    engine = databases.new_engine("sqlite")
-    demo.generate(engine, as_of=dt.date(2026, 11, 23))
-    return engine
+    return databases.demo_copy("sqlite")  # the module's own: it imports into it
 
 
 @pytest.fixture

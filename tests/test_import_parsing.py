@@ -16,7 +16,7 @@ from data_access.importing import parsing, readers, rules
 from data_access.importing.columns import ALERTS, HAZARDS, header_map, normalise_header
 from data_access.importing.readers import FileProblem
 
-from .test_import_support import csv_bytes, xlsx_bytes
+from .import_support import csv_bytes, xlsx_bytes
 
 TODAY = dt.date(2026, 11, 23)
 

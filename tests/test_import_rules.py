@@ -1,5 +1,6 @@
 """Each rule of IMPORT_FORMAT.md: a file with a row that keeps it (row 2) and one that breaks it
-(row 3); the first is imported, the second reported with its row, column and reason. Both backends."""
+(row 3); the first is imported, the second reported with its row, column and reason (on SQLite);
+the values stored, on both backends."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlalchemy import select
 from data_access import idcard
 from data_access.models import Alert, GridEvent, Hazard, House, PopulationStay, Terminal
 
-from .test_import_support import INSIDE, base_row, id_number, load_sample_villages, reasons, run
+from .import_support import INSIDE, base_row, id_number, load_sample_villages, reasons, run
 
 
 def _id_ending_in_x() -> str:
@@ -149,6 +150,10 @@ RULES = [
 ]
 
 
+# The rules are checked in Python before anything is written: SQLite alone runs the table. What an
+# engine could change, storing the good values, is checked on both by the tests below and by
+# tests/test_import_files.py (every kind of file, imported and imported again).
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 @pytest.mark.parametrize(("kind", "column", "good", "bad", "reason"), RULES)
 def test_rule_keeps_the_good_row_and_reports_the_bad_one(engine, kind, column, good, bad, reason):
     load_sample_villages(engine)
@@ -161,6 +166,13 @@ def test_rule_keeps_the_good_row_and_reports_the_bad_one(engine, kind, column, g
     assert {e.row for e in report.rejected} == {3}, reasons(report)
     assert any(reason in e.reason for e in report.rejected), reasons(report)
     assert all(e.column == column for e in report.rejected if reason in e.reason), reasons(report)
+
+
+def test_the_longest_title_allowed_is_stored_whole(engine):
+    load_sample_villages(engine)
+    assert run(engine, "hazards", [{**base_row("hazards"), "title": "长" * 200}]).ok
+    with engine.connect() as conn:
+        assert conn.execute(select(Hazard.title)).scalar_one() == "长" * 200
 
 
 @pytest.mark.parametrize(

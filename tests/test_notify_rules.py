@@ -37,11 +37,6 @@ NOW = dt.datetime(2026, 11, 23, 9, 0)
 TODAY = NOW.date()
 
 
-@pytest.fixture(autouse=True)
-def fast_hashes(monkeypatch):
-    monkeypatch.setattr(accounts, "BCRYPT_ROUNDS", 4)
-
-
 @pytest.fixture
 def village(engine) -> int:
     """倪宅村, the default rules but the daily briefing (its own test turns it on), a channel (never

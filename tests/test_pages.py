@@ -13,13 +13,14 @@ import streamlit as st
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
-from data_access import accounts, alerts, demo, events, formats, hazards, kpis, population
+from data_access import accounts, alerts, events, formats, hazards, kpis, population
 from data_access.db import forget_engines, get_engine
 from data_access.filters import Filters, Period
 from data_access.models import Base, PopulationStay
 from ui.i18n import catalogue
 
 from .factories import signed_in
+from .leak_check import LeakCheck
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ("overview", "hazards", "population", "alerts", "events")
@@ -37,10 +38,8 @@ PERSONAL_HEADERS = {"姓名", "身份证号", "电话", "房东", "房东电话"
 
 @pytest.fixture(scope="module")
 def demo_url(databases) -> str:
-    """The town demo scenario, built once for the module."""
-    engine = databases.new_engine("sqlite")
-    demo.generate(engine, scale="town", seed=7, as_of=AS_OF)
-    return str(engine.url)
+    """The town demo scenario, shared by the run (nothing here writes)."""
+    return str(databases.demo("sqlite", AS_OF).url)
 
 
 @pytest.fixture(scope="module")
@@ -73,14 +72,15 @@ def open_view(monkeypatch, url: str, view: str, **params) -> AppTest:
     at = signed_in(AppTest.from_file(str(ROOT / "app.py"), default_timeout=RUN_TIMEOUT_S), "staff")
     for name, value in params.items():
         at.query_params[name] = value
-    at.run()
-    # The URL is read on a session's first run, so its messages show there (in a browser,
-    # that run is the linked view itself).
-    first_run_warnings = [w.value for w in at.warning]
+    # The view opens in the session's first run, through the router, as a link to it opens it:
+    # before that run AppTest finds a page by its file's name, which is each view's address.
     if view != "overview":
-        at.switch_page(f"pages/{view}.py").run()
+        at.switch_page(f"pages/{view}.py")
+    at.run()
     assert not at.exception, [e.value for e in at.exception]
-    at.warnings_seen = first_run_warnings + [w.value for w in at.warning]
+    assert at.session_state["_context"].view == view
+    # The URL is read on a session's first run, so its messages show there.
+    at.warnings_seen = [w.value for w in at.warning]
     return at
 
 
@@ -256,19 +256,16 @@ def test_url_sets_period_and_language(monkeypatch, demo_url, view):
     assert "办结率" not in [m.label for m in at.metric] and "有效警情" not in shown
 
 
+# Every kind of hostile value is read by ui.filter_bar.parse_url in tests/test_filter_bar.py's
+# table; through the app, two cases show that it is reported, the figures stay and nothing is written.
 HOSTILE = {
-    "quote": {"village": "'"},
     "sql": {"village": "'; DROP TABLE alerts; --", "grid": "'; DROP TABLE alerts; --",
             "category": "'; DROP TABLE alerts; --"},
     "long": {"village": "村" * 10_000, "period": "x" * 10_000, "lang": "x" * 10_000},
-    "unknown": {"village": ["倪宅村", "不存在村"], "period": "fortnight", "lang": "fr"},
-    "reversed": {"from": "2026-05-01", "to": "2026-04-01"},
-    "bad_dates": {"from": "2026-02-30", "to": "yesterday"},
 }
 
 
-@pytest.mark.parametrize("case", HOSTILE)
-@pytest.mark.parametrize("view", PAGES)
+@pytest.mark.parametrize(("view", "case"), [("hazards", "sql"), ("population", "long")])
 def test_hostile_url_values_give_a_warning(monkeypatch, demo_url, view, case):
     before = _row_counts(demo_url)
     at = open_view(monkeypatch, demo_url, view, **HOSTILE[case])
@@ -286,9 +283,10 @@ def test_no_clear_personal_data(monkeypatch, demo_url, view):
     at = open_view(monkeypatch, demo_url, view, **YEAR)
     shown = texts(at)
     with _conn(demo_url) as conn:
-        people = conn.execute(select(PopulationStay.id_number, PopulationStay.phone)).all()
-    assert people
-    leaked = [value for row in people for value in row if value and value in shown]
+        people = LeakCheck(v for row in conn.execute(select(PopulationStay.id_number, PopulationStay.phone))
+                           for v in row)
+    assert len(people)
+    leaked = people.found_in(shown)
     assert not leaked[:5]
     for df in at.dataframe:
         for header in PERSONAL_HEADERS.intersection(df.value.columns):

@@ -20,11 +20,6 @@ NOW = dt.datetime(2026, 11, 23, 10, 0)
 FOUND = dt.datetime(2026, 11, 2, 9, 30)
 
 
-@pytest.fixture(autouse=True)
-def fast_hashes(monkeypatch):
-    monkeypatch.setattr(accounts, "BCRYPT_ROUNDS", 4)
-
-
 @pytest.fixture
 def hazard_id(engine) -> int:
     """Users of every role (named after it, plus a second leader 'leader2') and one open hazard."""

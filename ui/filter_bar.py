@@ -9,6 +9,8 @@ malformed is reported in a message and replaced by the default, never passed on.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 
 import streamlit as st
 
@@ -35,47 +37,77 @@ def preset_period(preset: str, today: dt.date) -> Period:
     return Period(dt.date(today.year, 1, 1), today)
 
 
-def _url_values(name: str) -> list[str]:
-    return [v[:MAX_PARAM_LENGTH] for v in st.query_params.get_all(name)]
+@dataclass(frozen=True)
+class UrlFilter:
+    """The filter a link asks for, checked: what goes into the filter bar, and what was dropped."""
+
+    lang: str
+    villages: list[str]
+    grids: list[str]  # checked against the chosen villages' grids when the bar is drawn
+    categories: list[str]  # checked against the view's categories when the bar is drawn
+    preset: str
+    period: Period
+    messages: list  # message keys, or (key, the values dropped)
 
 
-def _read_url(village_names: list[str], today: dt.date) -> list[str]:
-    """Put the URL's filter into session state; return the messages about what was dropped."""
+def parse_url(
+    query: Mapping[str, Sequence[str]], village_names: Collection[str], today: dt.date
+) -> UrlFilter:
+    """The filter of a link: `query` holds every value of each parameter (as st.query_params.get_all
+    gives them; a parameter given once is read from its last value, as Streamlit does). An unknown
+    or malformed value is replaced by the default and named in `messages`."""
     messages = []
-    lang = st.query_params.get("lang", DEFAULT_LANGUAGE)
-    if lang not in LANGUAGES:
+
+    def names(key: str) -> list[str]:
+        return [v[:MAX_PARAM_LENGTH] for v in query.get(key, ())]
+
+    def last(key: str) -> str | None:
+        values = query.get(key, ())
+        return values[-1] if values else None
+
+    lang = last("lang")
+    if lang is None:
+        lang = DEFAULT_LANGUAGE
+    elif lang not in LANGUAGES:
         lang = DEFAULT_LANGUAGE
         messages.append("bad_language")
-    st.session_state["lang"] = lang
 
-    wanted = _url_values("village")
+    wanted = names("village")
     known = [v for v in wanted if v in village_names]
     if len(known) < len(wanted):
         messages.append(("bad_village", [v for v in wanted if v not in village_names]))
-    st.session_state["f_villages"] = list(dict.fromkeys(known))
-    st.session_state["_url_grids"] = _url_values("grid")
-    st.session_state["_url_categories"] = _url_values("category")
+    parts = {"lang": lang, "villages": list(dict.fromkeys(known)), "grids": names("grid"),
+             "categories": names("category")}
 
-    preset = st.query_params.get("period", DEFAULT_PRESET)
-    start, end = st.query_params.get("from"), st.query_params.get("to")
+    preset = last("period")
+    start, end = last("from"), last("to")
     if start or end:
-        first, last = url.parse_date(start), url.parse_date(end)
-        if first is None or last is None:
+        first, final = url.parse_date(start), url.parse_date(end)
+        if first is None or final is None:
             messages.append("bad_date")
-        elif last < first:
+        elif final < first:
             messages.append("reversed_range")
         else:
-            st.session_state["f_preset"] = "custom"
-            st.session_state["f_range"] = (first, last)
-            return messages
+            return UrlFilter(**parts, preset="custom", period=Period(first, final), messages=messages)
         preset = DEFAULT_PRESET
-    if preset not in PRESETS or preset == "custom":
+    if preset is None:
+        preset = DEFAULT_PRESET
+    elif preset not in PRESETS or preset == "custom":
         messages.append("bad_period")
         preset = DEFAULT_PRESET
-    st.session_state["f_preset"] = preset
-    period = preset_period(preset, today)
-    st.session_state["f_range"] = (period.start, period.end)
-    return messages
+    return UrlFilter(**parts, preset=preset, period=preset_period(preset, today), messages=messages)
+
+
+def _read_url(village_names: list[str], today: dt.date) -> list:
+    """Put the URL's filter into session state; return the messages about what was dropped."""
+    asked = parse_url({key: st.query_params.get_all(key) for key in URL_KEYS}, village_names, today)
+    st.session_state["lang"] = asked.lang
+    st.session_state["f_villages"] = asked.villages
+    st.session_state["_url_grids"] = asked.grids
+    st.session_state["_url_categories"] = asked.categories
+    st.session_state["f_preset"] = asked.preset
+    st.session_state["f_range"] = (asked.period.start, asked.period.end)
+    return asked.messages
 
 
 def _write_url(filters: Filters, preset: str, categories: tuple[str, ...]) -> None:

@@ -20,6 +20,9 @@ from .conftest import (
 MAP_IFRAME = "iframe[title='streamlit_folium.st_folium']"
 SIDEBAR = "[data-testid='stSidebar']"
 EXCEPTION = "[data-testid='stException']"
+FORM = "[data-testid='stForm']"
+# What shows data: tiles, tables, charts, maps and other components.
+DATA_TEST_IDS = ("stMetric", "stDataFrame", "stVegaLiteChart", "stIFrame", "stCustomComponentV1")
 MAP_TIMEOUT_MS = 30_000
 
 # A village is a polygon (M…L…z); a hazard or hotspot a CircleMarker, whose SVG path has arcs.
@@ -86,6 +89,20 @@ def sign_in_if_asked(page: Any, name: str, password: str) -> bool:
     )
     wait_for_app(page)
     return True
+
+
+def shown_data(page: Any) -> list[str]:
+    """The kinds of data element (DATA_TEST_IDS) the page shows."""
+    return [test_id for test_id in DATA_TEST_IDS if page.locator(f"[data-testid='{test_id}']").count()]
+
+
+def assert_sign_in_form_and_no_data(page: Any) -> None:
+    """The sign-in form, and no figure, table, chart, map or filter bar."""
+    assert page.locator(FORM).count() == 1, "the sign-in form"
+    assert page.get_by_label("密码").count() == 1
+    assert not shown_data(page), shown_data(page)
+    filter_bar = page.locator(f"{SIDEBAR} [data-testid='stMultiSelect']")
+    assert page.locator(SIDEBAR).count() == 0 or filter_bar.count() == 0
 
 
 def open_view(page: Any, base_url: str, path: str, account: tuple[str, str]) -> Any:

@@ -1,7 +1,7 @@
 """Every view in Chromium on the town demo (SQLite, as of 2026-11-23): it renders in Chinese with
 no exception or console error, the map draws its villages and markers from local files only,
-English labels, shared and hostile links, a click on the map, a deep link on a fresh server, and
-no clear ID number anywhere in the browser.
+English labels, shared and hostile links, a click on the map, a deep link on a fresh server (the
+sign-in form first, then the view), and no clear ID number anywhere in the browser.
 
 One demo database and one server for the module; the fresh-server and BASEMAP=none tests start
 their own server (conftest's `streamlit_server`) on the same database. Screenshots go to
@@ -17,7 +17,6 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from data_access import demo
 from data_access.accounts import DEMO_PASSWORDS
 from data_access.db import get_engine
 from data_access.models import Alert, PopulationStay, Village
@@ -47,9 +46,7 @@ HOSTILE = "?village=%27%3B%20DROP%20TABLE%20alerts%3B--&from=2026-99-01"
 
 @pytest.fixture(scope="module")
 def demo_url(databases) -> str:
-    engine = databases.new_engine("sqlite")
-    demo.generate(engine, scale="town", seed=7, as_of=AS_OF)
-    return engine.url.render_as_string(hide_password=False)
+    return databases.demo_copy("sqlite", AS_OF).url.render_as_string(hide_password=False)  # signing in writes
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +77,8 @@ def test_view_renders_in_chinese(page, base_url, view):
     path, heading = VIEWS[view]
     helpers.open_view(page, base_url, path, STAFF)
 
+    assert urlsplit(page.url).path == f"/{path}", "the view's own address, kept"
+    assert page.get_by_text("Page not found").count() == 0 and page.locator("[role='dialog']").count() == 0
     assert page.title() == TITLE
     main = page.locator("[data-testid='stMain']").inner_text()
     assert heading in main
@@ -244,8 +243,13 @@ def test_click_on_a_village_filters_to_it(page, base_url):
 
 def test_deep_link_on_a_fresh_server(page, browser, base_url, streamlit_server, demo_url):
     fresh = streamlit_server(demo_url)
-    helpers.open_view(page, fresh, "hazards", STAFF)  # the server's very first session
+    page.open_app(fresh, "hazards")  # the server's very first session: signed out, no data
+    helpers.assert_sign_in_form_and_no_data(page)
+    assert "排查隐患" not in page.content()
+    page.screenshot_to("views-hazards-fresh-server-signed-out")
+    helpers.sign_in_if_asked(page, *STAFF)
     assert urlsplit(page.url).path == "/hazards"
+    assert page.get_by_label("密码").count() == 0 and "stMetric" in helpers.shown_data(page)
     assert page.title() == TITLE
     assert page.locator(f"{SIDEBAR} [data-testid='stMultiSelect']").count() >= 1, "no filter bar"
     assert page.locator(f"{SIDEBAR} [data-testid='stSelectbox']").count() == 1

@@ -4,8 +4,9 @@ from 9:16 to 32:9 it fills the screen with no chrome, no scrolling and big type,
 place, keeps its last figures through a database outage (SQLite and PostgreSQL), rotates in
 playlist order, and shows no person.
 
-One demo database per backend for the module. The maps draw with BASEMAP=none, so no
-request leaves 127.0.0.1.
+One demo database per backend for the module, and one server for the tests that only look;
+the refresh and outage tests start their own (the SQLite outage on a copy of its own). The maps
+draw with BASEMAP=none, so no request leaves 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -24,10 +25,11 @@ import pytest
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.engine import make_url
 
-from data_access import demo
 from data_access.filters import local_now, local_today
 from data_access.models import GridEvent, House, PopulationStay, Village
 from ui import wall, wall_layout
+
+from .helpers import module_server
 
 pytestmark = pytest.mark.browser
 
@@ -68,14 +70,23 @@ def wall_url(view: str | None = None, extra: str = "") -> str:
 # --- databases -----------------------------------------------------------------------------------
 
 
-def _demo(engine: Engine) -> Engine:
-    demo.generate(engine, as_of=local_today())
-    return engine
+@pytest.fixture(scope="module")
+def sqlite_demo(databases) -> Engine:
+    return databases.demo_copy("sqlite", local_today())
 
 
 @pytest.fixture(scope="module")
-def sqlite_demo(databases) -> Engine:
-    return _demo(databases.new_engine("sqlite"))
+def base_url(sqlite_demo, tmp_path_factory) -> str:
+    """The module's server (BASEMAP=none, default refresh), for the tests that only look."""
+    with module_server(str(sqlite_demo.url), tmp_path_factory.mktemp("wall_server"), "test_wall",
+                       extra_env=BASE_ENV) as url:
+        yield url
+
+
+@pytest.fixture
+def own_sqlite_demo(databases) -> Engine:
+    """A copy of the demo for one test alone (the outage takes its file away)."""
+    return databases.demo_copy("sqlite", local_today())
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +95,7 @@ def pg_demo(databases) -> Engine:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail("CI=true needs TEST_DATABASE_URL", pytrace=False)
         pytest.skip("TEST_DATABASE_URL not set: no PostgreSQL")
-    return _demo(databases.new_engine("postgresql"))
+    return databases.demo_copy("postgresql", local_today())
 
 
 def add_events(engine: Engine, n: int) -> None:
@@ -265,10 +276,7 @@ def assert_intact(page, before: dict[str, str]) -> None:
 
 
 @pytest.mark.parametrize(("width", "height"), SCREENS, ids=[f"{w}x{h}" for w, h in SCREENS])
-def test_each_board_fills_the_screen_with_big_type_and_no_chrome(
-    streamlit_server, page, sqlite_demo, width, height
-):
-    base_url = streamlit_server(str(sqlite_demo.url), extra_env=BASE_ENV)
+def test_each_board_fills_the_screen_with_big_type_and_no_chrome(base_url, page, width, height):
     page.set_viewport_size({"width": width, "height": height})
     unit = wall_layout.unit_px(wall_layout.Screen(width, height))
     min_font = MIN_FONT_PX * min(width, height) / 1080
@@ -394,16 +402,16 @@ def check_outage(page, engine: Engine, base_url: str, go_down, come_back, *, cro
     print(f"{engine.dialect.name}: stale banner {took:.1f} s after the outage began")
 
 
-def test_sqlite_outage_keeps_the_last_figures(streamlit_server, page, sqlite_demo):
-    base_url = streamlit_server(str(sqlite_demo.url), extra_env=FAST_ENV)
-    path = Path(sqlite_demo.url.database)
+def test_sqlite_outage_keeps_the_last_figures(streamlit_server, page, own_sqlite_demo):
+    base_url = streamlit_server(str(own_sqlite_demo.url), extra_env=FAST_ENV)
+    path = Path(own_sqlite_demo.url.database)
     away = path.with_name(path.name + ".away")
 
     def go_down() -> None:
         # Our own connections first: everything written is in the main file, nothing held open.
-        with sqlite_demo.connect() as conn:
+        with own_sqlite_demo.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        sqlite_demo.dispose()
+        own_sqlite_demo.dispose()
         path.rename(away)  # as root chmod would not stop reads: a file that is no database instead
         path.write_bytes(os.urandom(64 * 1024))
 
@@ -411,7 +419,7 @@ def test_sqlite_outage_keeps_the_last_figures(streamlit_server, page, sqlite_dem
         away.replace(path)
 
     try:
-        check_outage(page, sqlite_demo, base_url, go_down, come_back, cross_minute=True)
+        check_outage(page, own_sqlite_demo, base_url, go_down, come_back, cross_minute=True)
     finally:
         if away.exists():
             away.replace(path)
@@ -503,11 +511,10 @@ def test_postgresql_outage_keeps_the_last_figures(streamlit_server, page, pg_dem
 # --- rotation -------------------------------------------------------------------------------------
 
 
-def test_rotation_visits_every_view_in_playlist_order(streamlit_server, page, sqlite_demo):
+def test_rotation_visits_every_view_in_playlist_order(base_url, page):
     playlist = ["overview", "hazards", "population", "alerts", "events"]
     rotate_s = 5
     assert rotate_s >= wall.MIN_ROTATE_S  # a smaller value would be clamped to MIN_ROTATE_S
-    base_url = streamlit_server(str(sqlite_demo.url), extra_env=BASE_ENV)
     page.set_viewport_size(FULL_HD)
     page.open_app(
         base_url, f"/?mode=wall&rotate={rotate_s}&playlist={','.join(playlist)}&{VILLAGE_QUERY}", wait=False
@@ -530,7 +537,7 @@ def test_rotation_visits_every_view_in_playlist_order(streamlit_server, page, sq
 # --- personal data --------------------------------------------------------------------------------
 
 
-def test_no_person_on_the_wall(streamlit_server, page, sqlite_demo):
+def test_no_person_on_the_wall(base_url, page, sqlite_demo):
     with sqlite_demo.connect() as conn:
         stays = conn.execute(
             select(PopulationStay.name, PopulationStay.id_number, PopulationStay.phone)
@@ -542,7 +549,6 @@ def test_no_person_on_the_wall(streamlit_server, page, sqlite_demo):
         landlords = conn.execute(select(House.landlord, House.landlord_phone).limit(5)).all()
     secrets = {v for row in [*stays, *landlords] for v in row if v}
     assert len(secrets) >= 20, secrets
-    base_url = streamlit_server(str(sqlite_demo.url), extra_env=BASE_ENV)
     page.set_viewport_size(FULL_HD)
     for view in wall.VIEWS:
         page.open_app(base_url, wall_url(view), wait=False)

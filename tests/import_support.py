@@ -1,14 +1,16 @@
-"""Helpers shared by the import tests (this module holds no tests): valid rows per kind, files
-made from rows, and row counts."""
+"""Helpers shared by the import tests (a helper module, not a test file): valid rows per kind,
+files made from rows, row counts, and the real datasets kept beside the clone."""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import io
+import os
 from pathlib import Path
 
 import openpyxl
+import pytest
 from sqlalchemy import Engine, func, select
 
 from data_access import idcard
@@ -16,7 +18,9 @@ from data_access.importing import ImportReport, import_file
 from data_access.models import Base
 
 SAMPLES = Path(__file__).resolve().parent.parent / "assets" / "samples"
+# Real public datasets, kept beside the clone (not in it): ../shared/data/real.
 REAL = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "real"
+IN_CI = os.environ.get("CI", "").lower() == "true"
 SAMPLE_FILES = {
     "villages": "villages.geojson",
     "houses": "houses.csv",
@@ -27,6 +31,18 @@ SAMPLE_FILES = {
     "terminals": "terminals.csv",
 }
 INSIDE = ("119.9686", "28.9226")  # the Huajie town seat, inside the sample villages
+
+
+def real_file(name: str) -> Path:
+    """A file of the real datasets; where ../shared/data/real is absent the test is skipped (under
+    CI, which has it beside the clone, that is a failure)."""
+    path = REAL / name
+    if not path.is_file():
+        message = f"{path} is absent: the real datasets live beside the clone, in ../shared/data/real"
+        if IN_CI:
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    return path
 
 
 def id_number(first17: str = "53010219900312011") -> str:
