@@ -180,7 +180,7 @@ def _parse_column(
         values, errors = parsing.parse_text(text, max_length(kind, column))
     if column.required:
         for i, t in enumerate(text):
-            if not t:
+            if not t or (values[i] is None and i not in errors):  # e.g. only control characters
                 errors[i] = "required, but empty"
     if column.default is not None:
         values = [column.default if not t else v for v, t in zip(values, text)]
