@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from data_access import formats, importing
+from data_access.formulas import csv_safe_frame
 from data_access.masking import mask_frame
 from ui import data, shell, widgets
 from ui.i18n import t
@@ -35,7 +36,7 @@ if checked.file_error:
     st.error(t("import_file_error", reason=checked.file_error), icon="⛔")
     st.stop()
 st.subheader(t("import_preview"))
-st.dataframe(mask_frame(preview), width="stretch")
+st.dataframe(csv_safe_frame(mask_frame(preview)), width="stretch")  # its CSV download writes what it shows
 st.caption(t("import_check", rows=formats.count(checked.rows_read), rejected=formats.count(checked.rejected_rows),
              ignored=", ".join(checked.ignored_columns) or formats.NO_VALUE))
 

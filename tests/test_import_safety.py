@@ -271,3 +271,13 @@ def test_the_page_imports_as_the_signed_in_person_and_shows_text_safely(page_eng
         stored = conn.execute(select(PopulationStay.address)).scalar_one()
     assert stored == "=HYPERLINK(\"http://evil.example\")"  # the record keeps the text as given
     assert isinstance(preview, pd.DataFrame)
+
+
+def test_every_table_goes_through_the_neutralising_door():
+    """A table drawn anywhere else would offer a download with live formulas."""
+    drawing = {"st.dataframe(", "st.data_editor(", "st.table("}
+    files = [p for folder in ("pages", "ui") for p in (ROOT / folder).rglob("*.py")] + [ROOT / "app.py"]
+    tables = {p.relative_to(ROOT).as_posix(): p.read_text(encoding="utf-8") for p in files
+              if any(call in p.read_text(encoding="utf-8") for call in drawing)}
+    assert set(tables) == {"ui/widgets.py", "pages/imports.py"}
+    assert all("csv_safe_frame(" in text for text in tables.values())

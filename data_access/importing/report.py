@@ -6,6 +6,8 @@ import csv
 import io
 from dataclasses import dataclass, field
 
+from ..formulas import csv_safe
+
 
 @dataclass(frozen=True)
 class RowError:
@@ -83,11 +85,13 @@ class ImportReport:
         return lines
 
     def errors_csv(self) -> bytes:
-        """The rejected rows as CSV: row, column, value, reason (UTF-8 with BOM: Excel shows the Chinese)."""
+        """The rejected rows as CSV: row, column, value, reason (UTF-8 with BOM: Excel shows the
+        Chinese). Every cell is written through csv_safe: the values come from the file, and a
+        header or a reason may quote one."""
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow(("row", "column", "value", "reason"))
-        if self.file_error:
-            writer.writerow(("", "", "", self.file_error))
-        writer.writerows((e.row, e.column, e.value, e.reason) for e in self.rejected)
+        rows = [("", "", "", self.file_error)] if self.file_error else []
+        rows += [(e.row, e.column, e.value, e.reason) for e in self.rejected]
+        writer.writerows([csv_safe(cell) for cell in row] for row in rows)
         return out.getvalue().encode("utf-8-sig")
