@@ -230,6 +230,24 @@ def test_the_rejected_rows_report_masks_personal_data(engine):
         assert conn.execute(select(PopulationStay)).all() == []
 
 
+def test_the_import_columns_and_the_masking_agree_on_what_is_personal():
+    """A column is masked in the report as the pages mask the field it fills (a device's 设备名称 is no person)."""
+    from data_access.importing.columns import RECORD_KINDS
+    from data_access.masking import PERSONAL_COLUMNS
+
+    not_people = {("terminals", "name")}
+    for kind in RECORD_KINDS.values():
+        for column in kind.columns:
+            expected = None if (kind.name, column.name) in not_people else PERSONAL_COLUMNS.get(column.name)
+            assert column.personal == expected, (kind.name, column.name)
+
+
+def test_a_phone_inside_a_refused_text_is_masked(engine):
+    report = run(engine, "hazards", [{**base_row("hazards"), "title": "联系13812345678" + "长" * 200}])
+    [error] = report.rejected
+    assert "13812345678" not in error.value and "138****5678" in error.value
+
+
 def test_a_landlords_phone_is_masked_in_the_report(engine):
     report = run(engine, "houses", [{**base_row("houses"), "landlord_phone": "0579-871234", "capacity": "x"}])
     values = {e.column: e.value for e in report.rejected}

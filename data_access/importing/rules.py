@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .. import idcard
+from ..masking import mask_as, mask_in_text
 from ..models import HAZARD_OPEN_STATUSES, HAZARD_STATUSES
 from ..rules import STABILITY
 from . import parsing
@@ -110,15 +111,24 @@ class Checked:
         return [i for i in range(self.n_rows) if i not in refused]
 
     def errors(self) -> list[RowError]:
-        """The problems as the user sees them: Excel row, header as in the file, cell text."""
+        """The problems as the user sees them: Excel row, header as in the file, cell text (masked
+        for personal data: the report is shown on a page, printed on a terminal, mailed as a CSV)."""
         out = []
         for index in sorted(self.problems.by_row):
             for column, reason in self.problems.by_row[index]:
                 names = column if isinstance(column, tuple) else (column,)
                 header = " / ".join(self._header(n) for n in names)
-                value = ", ".join(self._cell(n, index) for n in names)
+                value = ", ".join(self._shown(n, index) for n in names)
                 out.append(RowError(self.table.row_numbers[index], header, value, reason))
         return out
+
+    def _shown(self, column: str, index: int) -> str:
+        """The cell as the report may show it."""
+        text = self._cell(column, index)
+        personal = next((c.personal for c in self.kind.columns if c.name == column), None)
+        if not text:
+            return text
+        return mask_as(personal, text) if personal else mask_in_text(text)  # a title may hold a phone
 
     def _header(self, column: str) -> str:
         j = self.positions.get(column)
