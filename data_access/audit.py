@@ -116,7 +116,9 @@ def record_export(
     write(conn, actor, "export", target=what, detail=filters_description, at=now)
 
 
-def record_import(conn: Connection, actor: str, what: str, counts: str, *, now: dt.datetime | None = None) -> None:
+def record_import(
+    conn: Connection, actor: str, what: str, counts: str, *, now: dt.datetime | None = None
+) -> None:
     """Log that `actor` imported `what` (kind and file name) with these `counts`. No role check:
     the command line's actor is a login name, not an account (the importer checks a signed-in one)."""
     write(conn, actor, "import", target=what, detail=counts, at=now)

@@ -32,7 +32,7 @@ def csv_safe(value):
 def csv_safe_frame(df: pd.DataFrame) -> pd.DataFrame:
     """`df` with every text cell through csv_safe (a copy when something changed)."""
     out = df
-    for position, column in enumerate(df.columns):
+    for position in range(df.shape[1]):
         values = df.iloc[:, position]
         if values.dtype != object and not isinstance(values.dtype, pd.StringDtype):
             continue

@@ -34,7 +34,7 @@ else:
     options["sheet"] = right.text_input(t("import_sheet"), "", key="import_sheet") or None
 
 if upload is None:
-    st.caption(t("import_hint"))
+    st.caption(t("import_hint", mb=importing.MAX_FILE_BYTES // 2**20, rows=formats.count(importing.MAX_ROWS)))
     st.stop()
 
 content = upload.getvalue()
@@ -50,14 +50,16 @@ if checked.file_error:
     st.stop()
 st.subheader(t("import_preview"))
 st.dataframe(csv_safe_frame(mask_frame(preview)), width="stretch")  # its CSV download writes what it shows
-st.caption(t("import_check", rows=formats.count(checked.rows_read), rejected=formats.count(checked.rejected_rows),
+st.caption(t("import_check", rows=formats.count(checked.rows_read),
+             rejected=formats.count(checked.rejected_rows),
              ignored=", ".join(checked.ignored_columns) or formats.NO_VALUE))
 
 if st.button(t("import_go"), type="primary", key="import_go"):
     bar = st.progress(0.0, text=t("import_running"))
     try:
         report = data.write(importing.import_file, kind, content, actor=auth.current().name, signed_in=True,
-                            progress=lambda done, total: bar.progress(min(done / max(total, 1), 1.0)), **options)
+                            progress=lambda done, total: bar.progress(min(done / max(total, 1), 1.0)),
+                            **options)
     except PermissionDenied:
         st.error(t("needs_role", role=auth.role_label("staff")), icon="🔒")
         st.stop()

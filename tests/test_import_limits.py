@@ -116,15 +116,24 @@ def test_a_sheet_row_past_excels_last_row_is_refused():
     assert error and "1,048,576" in error
 
 
-def test_a_value_past_the_column_limit_is_refused_empty_cells_there_are_not(monkeypatch):
+def test_a_sheet_of_more_rows_than_excel_has_is_refused_before_openpyxl_reads_it(monkeypatch):
+    """openpyxl keeps every row element while it looks for a sheet's size that the file does not give."""
+    monkeypatch.setattr(readers, "MAX_SHEET_ROW", 5, raising=False)
+    rows = [base_row("hazards", n) for n in range(5)]
+    error = preview(xlsx_bytes(rows), "hazards", filename="h.xlsx")[1].file_error
+    assert error and "xl/worksheets/sheet1.xml has more than 5 rows" in error
+
+
+def test_a_row_reaching_past_the_column_limit_is_refused(monkeypatch):
+    """Even with empty cells there: a sheet's row comes with every cell up to its last one."""
     monkeypatch.setattr(readers, "MAX_COLUMNS", 30, raising=False)
     header = ",".join(HAZARD_HEADER)
     row = ",".join(base_row("hazards").values())
-    trailing_empty = f"{header}\r\n{row}{',' * 40}\r\n".encode()
-    assert preview(trailing_empty, "hazards", filename="h.csv")[1].file_error is None
-    past = f"{header}\r\n{row}{',' * 40}x\r\n".encode()
-    error = preview(past, "hazards", filename="h.csv")[1].file_error
-    assert error and "column AU" in error and "30 columns" in error
+    within = f"{header}\r\n{row}{',' * 23}\r\n".encode()  # 30 cells
+    assert preview(within, "hazards", filename="h.csv")[1].file_error is None
+    for past in (f"{header}\r\n{row}{',' * 40}x\r\n", f"{header}\r\n{row}{',' * 40}\r\n"):
+        error = preview(past.encode(), "hazards", filename="h.csv")[1].file_error
+        assert error and "row 2 reaches column AU" in error and "30 columns" in error
 
 
 def test_a_csv_record_past_the_length_limit_is_refused(monkeypatch):
@@ -147,24 +156,56 @@ def _rewrite_part(xlsx: bytes, name: str, change) -> bytes:
     return out.getvalue()
 
 
+def _padded(xlsx: bytes, name: str, n: int) -> bytes:
+    """The XLSX with about `n` bytes of XML comments added near the end of part `name`."""
+    def pad(xml: bytes) -> bytes:
+        end = xml.rindex(b"</")
+        return xml[:end] + b"<!--    -->" * (n // 11) + xml[end:]
+
+    return _rewrite_part(xlsx, name, pad)
+
+
 def test_a_zip_bomb_is_refused_before_it_is_unpacked(monkeypatch):
-    monkeypatch.setattr(readers, "MAX_XLSX_PART_BYTES", 2 * MB, raising=False)
+    monkeypatch.setattr(readers, "MAX_XLSX_SHEET_BYTES", 2 * MB, raising=False)
     good = xlsx_bytes([base_row("hazards")])
     assert preview(good, "hazards", filename="h.xlsx")[1].file_error is None
-    padded = _rewrite_part(good, "xl/worksheets/sheet1.xml",
-                           lambda xml: xml.replace(b"</sheetData>", b"</sheetData>" + b" " * (3 * MB)))
+    padded = _padded(good, "xl/worksheets/sheet1.xml", 3 * MB)
     assert len(padded) < 100_000  # a small file that unpacks to more than 3 MB
     error = preview(padded, "hazards", filename="h.xlsx")[1].file_error
     assert error and "xl/worksheets/sheet1.xml" in error and "2 MB" in error
 
 
+def test_a_part_read_whole_may_unpack_to_less_than_a_sheet_read_as_a_stream():
+    good = xlsx_bytes([base_row("hazards")])
+    assert preview(_padded(good, "xl/worksheets/sheet1.xml", 6 * MB), "hazards", filename="h.xlsx")[1].file_error is None
+    error = preview(_padded(good, "xl/styles.xml", 6 * MB), "hazards", filename="h.xlsx")[1].file_error
+    assert error and "xl/styles.xml" in error and f"{readers.MAX_XLSX_WHOLE_BYTES // MB} MB" in error
+
+
+def test_a_sheet_that_another_part_also_names_gets_the_small_allowance():
+    """openpyxl reads a part named by a drawing or a chart sheet whole, even if it is also a worksheet."""
+    good = xlsx_bytes([base_row("hazards")])
+    named_twice = _rewrite_part(good, "_rels/.rels", lambda xml: xml.replace(
+        b"</Relationships>",
+        b'<Relationship Id="rIdX" Target="/xl/worksheets/sheet1.xml" '
+        b'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/drawing"/></Relationships>'))
+    assert preview(named_twice, "hazards", filename="h.xlsx")[1].file_error is None
+    padded = _padded(named_twice, "xl/worksheets/sheet1.xml", 6 * MB)
+    error = preview(padded, "hazards", filename="h.xlsx")[1].file_error
+    assert error and "xl/worksheets/sheet1.xml" in error and f"{readers.MAX_XLSX_WHOLE_BYTES // MB} MB" in error
+
+
 def test_a_huge_text_in_an_xlsx_part_is_refused(monkeypatch):
     """One cell's text, or one attribute, is materialised whole by the XML parser: bound it."""
     monkeypatch.setattr(readers, "MAX_XML_TEXT_BYTES", 100_000, raising=False)
-    rows = [{**base_row("hazards"), "title": "x" * 50_000}]
-    assert preview(xlsx_bytes(rows), "hazards", filename="h.xlsx")[1].file_error is None
-    rows = [{**base_row("hazards"), "title": "x" * 200_000}]
-    error = preview(xlsx_bytes(rows), "hazards", filename="h.xlsx")[1].file_error
+    template = xlsx_bytes([{**base_row("hazards"), "title": "TITLE"}])
+
+    def with_title(n: int) -> bytes:  # openpyxl itself cuts a cell at Excel's 32,767 characters
+        return _rewrite_part(template, "xl/worksheets/sheet1.xml",
+                             lambda xml: xml.replace(b"<t>TITLE</t>", b"<t>" + b"x" * n + b"</t>"))
+
+    assert preview(with_title(90_000), "hazards", filename="h.xlsx")[1].file_error is None
+    error = preview(with_title(200_000), "hazards", filename="h.xlsx")[1].file_error
     assert error and "100,000 bytes" in error
 
 

@@ -71,7 +71,9 @@ def _parse(
         return geo.read_villages(data, name_property, crs)
     if fmt == readers.JSON:
         raise FileProblem(f"{kind} are imported from CSV or XLSX, not from GeoJSON")
-    return rules.check(RECORD_KINDS[kind], readers.read_table(data, fmt, sheet), crs, now)
+    record_kind = RECORD_KINDS[kind]
+    table = readers.read_table(data, fmt, sheet, keep=rules.known_columns(record_kind))
+    return rules.check(record_kind, table, crs, now)
 
 
 def _read(
@@ -84,6 +86,7 @@ def _read(
     now: dt.datetime,
 ) -> Parsed | None:
     """The parsed file, or None with the report's file_error set."""
+    report.filename = readers.file_name(source, filename)  # also when the file is refused unread
     try:
         data, report.filename = readers.load(source, filename)
         return _parse(report.kind, data, report.filename, sheet, crs, name_property, now)
@@ -105,7 +108,10 @@ def _retryable(engine: Engine, exc: Exception) -> bool:
 
 
 def _in_transaction(
-    engine: Engine, parsed: Parsed, ctx_args: dict, finish: Callable[[Connection, Outcome], None] | None = None
+    engine: Engine,
+    parsed: Parsed,
+    ctx_args: dict,
+    finish: Callable[[Connection, Outcome], None] | None = None,
 ) -> Outcome:
     """Run the write in one transaction (rolled back for a dry run), retrying a lost race;
     `finish(conn, outcome)` runs last in the same transaction."""
@@ -189,7 +195,8 @@ def import_file(
             if signed_in:  # checked after the write: on SQLite a read before it would lose the write lock
                 require_role(conn, actor, "staff", "import data")
             _fill(report, parsed, outcome)
-            audit.record_import(conn, actor, f"{kind} {report.filename or ''}".strip(), report.counts(), now=now)
+            what = f"{kind} {report.filename or ''}".strip()
+            audit.record_import(conn, actor, what, report.counts(), now=now)
 
         outcome = _in_transaction(engine, parsed, ctx_args, finish)
         _fill(report, parsed, outcome)
