@@ -66,9 +66,11 @@ sys.exit(2 if report.file_error else 1 if report.rejected else 0)
 
 
 def _hazard_row(i: int, text: str = "") -> list[str]:
-    return [f"H{i:07d}", f"厂房消防通道堵塞{text}", "消防", "一般", "倪宅村", "倪宅一网格", f"花街镇倪宅村前街{i % 977}号{text}",
-            "119.9686", "28.9226", f"永康市五金制品有限公司{i % 300}{text}", "否", "2026-03-01 09:05:00", "敲门问候",
-            "花街镇应急办", "张小三", "2026-04-01", "整改中", ""]
+    """A valid hazard, one value per column of HEADER."""
+    row = [f"H{i:07d}", f"厂房消防通道堵塞{text}", "消防", "一般", "倪宅村", "倪宅一网格", f"花街镇倪宅村前街{i % 977}号{text}",
+           "119.9686", "28.9226", f"永康市五金制品有限公司{i % 300}{text}", "否", "2026-03-01 09:05:00", "敲门问候",
+           "花街镇应急办", "张小三", "2026-04-01", "整改中", ""]
+    return row + [""] * (len(HEADER) - len(row))
 
 
 def _csv(path: Path, header: list[str], rows, limit: int = readers.MAX_FILE_BYTES) -> Path:
