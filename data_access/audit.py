@@ -9,7 +9,7 @@ For a page:
   then ``unmask_stay(conn, account.name, stay_id, reason)`` and shows the dict it returns
   for that rerun only (do not keep it in session_state);
 - exports (data_access.exports) record themselves; ``record_export`` is for any other
-  download a page offers;
+  download a page offers; imports (data_access.importing) record themselves too;
 - the admin's page shows ``audit_log(conn, account.name, since=..., action=...)``.
 """
 
@@ -30,9 +30,10 @@ AUDIT_LIMIT = 1000
 # The clear personal fields unmask_stay reveals (and lists in the audit row).
 UNMASKED_STAY_FIELDS = ("name", "id_number", "phone", "landlord", "landlord_phone")
 TARGET_CHARS = AuditEntry.__table__.c.target.type.length
-# Every action the log holds: these two, the account changes (accounts.py) and early warning's
+# Every action the log holds: these three, the account changes (accounts.py) and early warning's
 # (notify/): a warning acknowledged, a rule changed, a channel added or removed.
-ACTIONS = ("unmask", "export", "user_add", "user_disable", "user_enable", "user_passwd", "user_role",
+ACTIONS = ("unmask", "export", "import",
+           "user_add", "user_disable", "user_enable", "user_passwd", "user_role",
            "warning_ack", "rule_change", "channel_add", "channel_remove")
 
 
@@ -113,6 +114,14 @@ def record_export(
     PermissionDenied below staff."""
     require_role(conn, actor, "staff", "export data")
     write(conn, actor, "export", target=what, detail=filters_description, at=now)
+
+
+def record_import(
+    conn: Connection, actor: str, what: str, counts: str, *, now: dt.datetime | None = None
+) -> None:
+    """Log that `actor` imported `what` (kind and file name) with these `counts`. No role check:
+    the command line's actor is a login name, not an account (the importer checks a signed-in one)."""
+    write(conn, actor, "import", target=what, detail=counts, at=now)
 
 
 def audit_log(

@@ -59,6 +59,11 @@ def mask_in_text(text: str | None) -> str | None:
     return _PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group()), text)
 
 
+def mask_as(kind: str, value: str | None) -> str | None:
+    """`value` masked as a `kind` of personal data: "name", "id" or "phone"."""
+    return _MASKERS[kind](value)
+
+
 def mask_frame(df: pd.DataFrame) -> pd.DataFrame:
     """A copy of `df` with every personal column masked."""
     out = df.copy()

@@ -23,6 +23,7 @@ from streamlit_folium import st_folium
 
 from data_access import areas, formats, settings
 from data_access.filters import Filters
+from data_access.formulas import csv_safe_frame
 from data_access.masking import mask_frame, mask_history
 
 from . import assets, auth, charts, maps, palette, screen, shell, wall_layout
@@ -329,7 +330,7 @@ def table(
         st.caption(t("no_data"))
         return None
     shown = translated(mask_frame(df), *translate)[[c for c in columns if c in df.columns]]
-    shown = _dates_as_text(shown)
+    shown = csv_safe_frame(_dates_as_text(shown))  # the table's CSV download writes the cells as shown
     data = shown.rename(columns={c: t(key) for c, key in columns.items()})
     styled = [(t(columns[c]), css) for c, css in (cell_styles or {}).items() if c in shown.columns]
     if styled:

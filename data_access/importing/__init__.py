@@ -8,7 +8,10 @@ others imported; importing the same file again changes nothing.
 
 from .columns import KINDS
 from .importer import import_file, preview
-from .readers import FileProblem
+from .readers import MAX_FILE_BYTES, MAX_ROWS, FileProblem
 from .report import ImportReport, RowError
 
-__all__ = ["KINDS", "FileProblem", "ImportReport", "RowError", "import_file", "preview"]
+__all__ = [
+    "KINDS", "MAX_FILE_BYTES", "MAX_ROWS", "FileProblem", "ImportReport", "RowError",
+    "import_file", "preview",
+]

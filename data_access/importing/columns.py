@@ -75,6 +75,7 @@ class Column:
     default: object = None  # stored when the cell is empty
     aliases: tuple[str, ...] = ()
     bounds: tuple[float, float] | None = None  # NUMBER: the lowest and highest value allowed
+    personal: str | None = None  # personal data, masked as "name", "id" or "phone" wherever shown
 
     @property
     def label(self) -> str:
@@ -132,7 +133,7 @@ HAZARDS = Kind(
         Column("found_at", "发现时间", DATETIME, required=True),
         Column("source", "发现来源"),
         Column("responsible_unit", "责任单位"),
-        Column("responsible_person", "责任人", aliases=("包案领导",)),
+        Column("responsible_person", "责任人", aliases=("包案领导",), personal="name"),
         Column("deadline", "整改期限", DATE),
         Column("status", "处置状态", CHOICE, required=True, choices=HAZARD_STATUSES),
         Column("resolved_at", "化解时间", DATETIME),
@@ -146,9 +147,10 @@ POPULATION = Kind(
     "source_id",
     (
         Column("source_id", "登记编号", required=True),
-        Column("name", "姓名", required=True),
-        Column("id_number", "公民身份号码", ID_NUMBER, required=True, aliases=("身份证号码", "身份证号")),
-        Column("phone", "联系电话", PHONE),
+        Column("name", "姓名", required=True, personal="name"),
+        Column("id_number", "公民身份号码", ID_NUMBER, required=True, aliases=("身份证号码", "身份证号"),
+               personal="id"),
+        Column("phone", "联系电话", PHONE, personal="phone"),
         Column("origin_province", "户籍省份"),
         Column("village", "居住村", VILLAGE, required=True),
         Column("grid", "所属网格", GRID),
@@ -171,8 +173,8 @@ HOUSES = Kind(
         Column("house_id", "出租房编号", required=True),
         Column("village", "所属村", VILLAGE, required=True),
         Column("address", "房屋地址"),
-        Column("landlord", "房东姓名"),
-        Column("landlord_phone", "房东电话", PHONE),
+        Column("landlord", "房东姓名", personal="name"),
+        Column("landlord_phone", "房东电话", PHONE, personal="phone"),
         Column("capacity", "核定居住人数", COUNT),
         _lon(),
         _lat(),
@@ -209,7 +211,7 @@ EVENTS = Kind(
         Column("category", "事件类别", required=True),
         Column("village", "所属村", VILLAGE, required=True),
         Column("grid", "所属网格", GRID),
-        Column("reporter", "上报人"),
+        Column("reporter", "上报人", personal="name"),
         Column("dispatched_at", "流转时间", DATETIME),
         Column("due_at", "办理期限", DATETIME),
         Column("closed_at", "办结时间", DATETIME),
@@ -254,7 +256,7 @@ PROJECTS = Kind(
     (
         Column("project_id", "项目编号", required=True),
         Column("project_name", "项目名称", required=True),
-        Column("leader", "责任领导"),
+        Column("leader", "责任领导", personal="name"),
         Column("unit", "牵头单位"),
         Column("status", "项目状态", CHOICE, required=True, choices=PROJECT_STATUSES),
         Column("progress", "形象进度", PERCENT, aliases=("进度",)),
@@ -269,7 +271,7 @@ PROJECT_VILLAGES = Kind(
     (
         Column("project_id", "项目编号", PROJECT, required=True),
         Column("village", "涉及行政村", VILLAGE, required=True, aliases=("所属村",)),
-        Column("responsible_person", "涉及行政村责任人", aliases=("行政村责任人", "责任人")),
+        Column("responsible_person", "涉及行政村责任人", aliases=("行政村责任人", "责任人"), personal="name"),
     ),
     natural_key=("project_id", "village"),
 )
@@ -298,11 +300,11 @@ PETITIONS = Kind(
         Column("category", "信访事项类别", aliases=("问题类别",)),
         Column("village", "所属村", VILLAGE, required=True),
         Column("grid", "所属网格", GRID),
-        Column("petitioner", "信访人"),
+        Column("petitioner", "信访人", personal="name"),
         Column("summary", "信访事项", aliases=("主要诉求",)),
-        Column("contact_leader", "联系领导"),
-        Column("village_cadre", "联村干部"),
-        Column("village_official", "村干部"),
+        Column("contact_leader", "联系领导", personal="name"),
+        Column("village_cadre", "联村干部", personal="name"),
+        Column("village_official", "村干部", personal="name"),
         Column("resolved_at", "化解时间", DATETIME, aliases=("办结时间",)),
     ),
 )
@@ -320,7 +322,7 @@ DISPUTES = Kind(
         Column("amount_yuan", "涉及金额", YUAN, aliases=("涉及金额（元）", "涉及金额(元)", "涉案金额")),
         _flag("alert_pushed", "一警情三推送"),
         Column("alert_source_id", "警情编号", aliases=("关联警情编号",)),
-        Column("mediator", "调解员"),
+        Column("mediator", "调解员", personal="name"),
         Column("mediated_at", "调解时间", DATETIME, aliases=("调解成功时间",)),
         Column("summary", "纠纷简要情况", aliases=("简要案情",)),
     ),

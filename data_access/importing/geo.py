@@ -24,6 +24,9 @@ CRS_NAMES = (WGS84, GCJ02)
 PAD_KM = 2.0  # points this far outside every village boundary are still accepted
 KM_PER_DEGREE_LAT = 111.2
 MAX_NAME_LENGTH = Village.__table__.c.name.type.length
+# A boundary file is read whole (JSON, then shapes): some 20 times its size in memory. A county's
+# village outlines take about 1 MB (shared/data/real/).
+MAX_GEOJSON_BYTES = 5 * 2**20
 
 # Optional properties of a village feature, with the spellings accepted for each.
 VILLAGE_PROPERTIES = {
@@ -281,6 +284,10 @@ def _features(document: object) -> list:
 def read_villages(data: bytes, name_property: str = "name", crs: str = WGS84) -> VillageFile:
     """The villages of a GeoJSON file; a feature that breaks a rule is reported by its index."""
     convert = to_wgs84(crs)
+    if len(data) > MAX_GEOJSON_BYTES:
+        raise FileProblem(f"a boundary file may be at most {MAX_GEOJSON_BYTES // 2**20} MB: "
+                          "simplify the outlines "
+                          "or split the villages into several files")
     try:
         document = json.loads(decode(data))
     except (ValueError, RecursionError) as exc:

@@ -9,9 +9,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import pandas as pd
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from .. import audit
+from ..accounts import require_role
 from ..filters import local_now
 from . import geo, readers, rules
 from .columns import KINDS, RECORD_KINDS
@@ -69,7 +71,9 @@ def _parse(
         return geo.read_villages(data, name_property, crs)
     if fmt == readers.JSON:
         raise FileProblem(f"{kind} are imported from CSV or XLSX, not from GeoJSON")
-    return rules.check(RECORD_KINDS[kind], readers.read_table(data, fmt, sheet), crs, now)
+    record_kind = RECORD_KINDS[kind]
+    table = readers.read_table(data, fmt, sheet, keep=rules.known_columns(record_kind))
+    return rules.check(record_kind, table, crs, now)
 
 
 def _read(
@@ -82,6 +86,7 @@ def _read(
     now: dt.datetime,
 ) -> Parsed | None:
     """The parsed file, or None with the report's file_error set."""
+    report.filename = readers.file_name(source, filename)  # also when the file is refused unread
     try:
         data, report.filename = readers.load(source, filename)
         return _parse(report.kind, data, report.filename, sheet, crs, name_property, now)
@@ -102,8 +107,14 @@ def _retryable(engine: Engine, exc: Exception) -> bool:
     return engine.dialect.name == "sqlite" and "locked" in str(exc.orig)
 
 
-def _in_transaction(engine: Engine, parsed: Parsed, ctx_args: dict) -> Outcome:
-    """Run the write in one transaction (rolled back for a dry run), retrying a lost race."""
+def _in_transaction(
+    engine: Engine,
+    parsed: Parsed,
+    ctx_args: dict,
+    finish: Callable[[Connection, Outcome], None] | None = None,
+) -> Outcome:
+    """Run the write in one transaction (rolled back for a dry run), retrying a lost race;
+    `finish(conn, outcome)` runs last in the same transaction."""
     for attempt in range(1, ATTEMPTS + 1):
         saved = (
             {i: list(p) for i, p in parsed.problems.by_row.items()} if isinstance(parsed, Checked) else None
@@ -111,6 +122,8 @@ def _in_transaction(engine: Engine, parsed: Parsed, ctx_args: dict) -> Outcome:
         try:
             with engine.connect() as conn, conn.begin() as transaction:
                 outcome = _write(Context(conn, **ctx_args), parsed)
+                if finish is not None:
+                    finish(conn, outcome)
                 if ctx_args["dry_run"]:
                     transaction.rollback()
                 return outcome
@@ -150,12 +163,16 @@ def import_file(
     dry_run: bool = False,
     progress: Callable[[int, int], None] | None = None,
     actor: str | None = None,
+    signed_in: bool = False,
 ) -> ImportReport:
     """Import one upstream export: every good row in one transaction, the others reported.
 
     `path_or_bytes` is a path, bytes, or a file object (e.g. a Streamlit upload). `progress(done,
-    total)` is called after each chunk of rows is written. `actor` is written into hazard history.
-    A dry run checks and counts everything and writes nothing.
+    total)` is called after each chunk of rows is written. `actor` is written into hazard history
+    and the audit log (action "import": kind and file name, counts), in the import's transaction.
+    With `signed_in`, `actor` is an account, which must be active and staff or above
+    (PermissionDenied, nothing imported); without, it is whoever runs the command line.
+    A dry run checks and counts everything and writes nothing, not even the audit row.
     """
     _check_options(kind, crs)
     report = ImportReport(kind=kind, dry_run=dry_run)
@@ -165,14 +182,23 @@ def import_file(
         if parsed is None:
             return report
         note = f"imported from {report.filename}" if report.filename else "imported"
+        actor = actor or DEFAULT_ACTOR
         ctx_args = {
             "dry_run": dry_run,
             "now": now,
-            "actor": actor or DEFAULT_ACTOR,
+            "actor": actor,
             "note": note,
             "progress": progress,
         }
-        outcome = _in_transaction(engine, parsed, ctx_args)
+
+        def finish(conn: Connection, outcome: Outcome) -> None:
+            if signed_in:  # checked after the write: on SQLite a read before it would lose the write lock
+                require_role(conn, actor, "staff", "import data")
+            _fill(report, parsed, outcome)
+            what = f"{kind} {report.filename or ''}".strip()
+            audit.record_import(conn, actor, what, report.counts(), now=now)
+
+        outcome = _in_transaction(engine, parsed, ctx_args, finish)
         _fill(report, parsed, outcome)
     return report
 

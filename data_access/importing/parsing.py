@@ -89,8 +89,22 @@ def _each(text: Sequence[str], parse: Callable[[str], Outcome]) -> Parsed:
     return values, errors
 
 
+# C0 control characters but tab and line feed: Excel's files may not hold them (openpyxl raises
+# IllegalCharacterError on export) and PostgreSQL refuses NUL. A carriage return ends a line.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
+_CARRIAGE_RETURN = re.compile(r"\r\n?")
+
+
+def without_controls(text: str) -> str:
+    """`text` with line breaks as \\n and no other C0 control character than tab and line feed."""
+    return _CONTROL.sub("", _CARRIAGE_RETURN.sub("\n", text)).strip()
+
+
 def parse_text(text: Sequence[str], max_length: int | None) -> Parsed:
-    """Text as it is (None when empty); refused when longer than the database field."""
+    """Text as it is but for control characters (None when empty); refused when longer than the
+    database field."""
+    if _CONTROL.search("\n".join(text)):  # rare: one scan in C decides
+        text = [without_controls(t) for t in text]
     values = [t or None for t in text]
     errors: dict[int, str] = {}
     if max_length is not None and text and max(map(len, text)) > max_length:

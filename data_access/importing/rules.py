@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .. import idcard
+from ..masking import mask_as, mask_in_text
 from ..models import HAZARD_OPEN_STATUSES, HAZARD_STATUSES
 from ..rules import STABILITY
 from . import parsing
@@ -35,7 +36,7 @@ from .columns import (
     normalise_header,
 )
 from .geo import WGS84, to_wgs84
-from .readers import FileProblem, Table
+from .readers import FileProblem, Keep, Table
 from .report import RowError
 
 LONLAT = ("lon", "lat")  # the pair's key in Problems
@@ -67,6 +68,11 @@ ORDER_RULES = (
     ("mediated_at", "received_at"),
 )
 RESOLVED_STATUSES = tuple(s for s in HAZARD_STATUSES if s not in HAZARD_OPEN_STATUSES)  # 已化解, 已销号
+# Broken rules found in the file itself, at most: as many as it may have rows. A file with more
+# (the wrong kind, a shifted export) is refused as a whole rather than kept as one report line
+# per cell. The rules that need the database add at most three per row that passed these.
+MAX_PROBLEMS = 100_000
+MAX_SHOWN_CHARS = 200  # of a refused cell's text in the report
 
 
 class Problems:
@@ -85,6 +91,9 @@ class Problems:
     def about(self, index: int, column: str) -> bool:
         """True when `column` of row `index` has been refused already."""
         return any(c == column for c, _ in self.by_row.get(index, ()))
+
+    def count(self) -> int:
+        return sum(map(len, self.by_row.values()))
 
 
 @dataclass
@@ -110,15 +119,35 @@ class Checked:
         return [i for i in range(self.n_rows) if i not in refused]
 
     def errors(self) -> list[RowError]:
-        """The problems as the user sees them: Excel row, header as in the file, cell text."""
+        """The problems as the user sees them: Excel row, header as in the file, cell text (masked
+        for personal data: the report is shown on a page, printed on a terminal, mailed as a CSV)."""
+        return [error for index in sorted(self.problems.by_row) for error in self._row_errors(index)]
+
+    def _row_errors(self, index: int) -> list[RowError]:
         out = []
-        for index in sorted(self.problems.by_row):
-            for column, reason in self.problems.by_row[index]:
-                names = column if isinstance(column, tuple) else (column,)
-                header = " / ".join(self._header(n) for n in names)
-                value = ", ".join(self._cell(n, index) for n in names)
-                out.append(RowError(self.table.row_numbers[index], header, value, reason))
+        for column, reason in self.problems.by_row[index]:
+            names = column if isinstance(column, tuple) else (column,)
+            header = " / ".join(self._header(n) for n in names)
+            value = ", ".join(self._shown(n, index) for n in names)
+            out.append(RowError(self.table.row_numbers[index], header, value, reason))
         return out
+
+    def check_problem_count(self) -> None:
+        """FileProblem, naming the first, when the file breaks more than MAX_PROBLEMS rules."""
+        if self.problems.count() > MAX_PROBLEMS:
+            first = self._row_errors(min(self.problems.by_row))[0]
+            raise FileProblem(f"more than {MAX_PROBLEMS:,} broken rules, the first: {first.describe()}. "
+                              "Is this the right kind of file?")
+
+    def _shown(self, column: str, index: int) -> str:
+        """The cell as the report may show it: masked if personal, cut if long (a report keeps
+        its values after the file is gone: a cell of 100,000 characters need not be one of them)."""
+        text = self._cell(column, index)
+        personal = next((c.personal for c in self.kind.columns if c.name == column), None)
+        if not text:
+            return text
+        text = mask_as(personal, text) if personal else mask_in_text(text)  # a title may hold a phone
+        return text if len(text) <= MAX_SHOWN_CHARS else text[:MAX_SHOWN_CHARS] + "…"
 
     def _header(self, column: str) -> str:
         j = self.positions.get(column)
@@ -129,6 +158,12 @@ class Checked:
         return parsing.cell_text(self.table.columns[j][index]) if j is not None else ""
 
 
+def known_columns(kind: Kind) -> Keep:
+    """For readers.read_table: keep only the columns whose header names one of `kind`'s."""
+    names = header_map(kind)
+    return lambda headers: [j for j, header in enumerate(headers) if normalise_header(header) in names]
+
+
 def map_headers(kind: Kind, table: Table) -> tuple[dict[str, int], list[str]]:
     """Which file column holds each known column, and the headers ignored; FileProblem when unusable."""
     names = header_map(kind)
@@ -137,7 +172,7 @@ def map_headers(kind: Kind, table: Table) -> tuple[dict[str, int], list[str]]:
     for j, header in enumerate(table.headers):
         column = names.get(normalise_header(header))
         if column is None:
-            if header or any(parsing.cell_text(c) for c in table.columns[j]):
+            if header or table.has_content(j):
                 ignored.append(header or table.column_name(j))
             continue
         if column in positions:
@@ -180,7 +215,7 @@ def _parse_column(
         values, errors = parsing.parse_text(text, max_length(kind, column))
     if column.required:
         for i, t in enumerate(text):
-            if not t:
+            if not t or (values[i] is None and i not in errors):  # e.g. only control characters
                 errors[i] = "required, but empty"
     if column.default is not None:
         values = [column.default if not t else v for v, t in zip(values, text)]
@@ -205,15 +240,16 @@ def check(kind: Kind, table: Table, crs: str, now: dt.datetime) -> Checked:
         values, errors = _parse_column(kind, kind.column(name), table.columns[j], table.text_only, now.date())
         checked.values[name] = values
         checked.problems.add_all(name, errors)
+        checked.check_problem_count()
     if kind.natural_key:
         _derive_key(checked)
-    _check_repeated_ids(checked)
-    _check_lonlat(checked, crs)
-    _check_not_in_future(checked, now)
-    _check_order(checked)
+    rules = [_check_repeated_ids, lambda c: _check_lonlat(c, crs), lambda c: _check_not_in_future(c, now),
+             _check_order]
     if kind is HAZARDS:
-        _check_resolution(checked)
-        _check_mass_incident(checked)
+        rules += [_check_resolution, _check_mass_incident]
+    for rule in rules:
+        rule(checked)
+        checked.check_problem_count()  # after each rule: each may add one per row
     if kind is POPULATION:
         _derive_from_id(checked)
     return checked

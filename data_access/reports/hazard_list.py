@@ -9,6 +9,7 @@ import io
 
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from sqlalchemy import Connection, select
@@ -147,6 +148,13 @@ def _cell_value(value, kind: str):
     return value
 
 
+def _text(cell, value: str) -> None:
+    """Put text in a cell as a text cell: without the control characters an .xlsx may not hold
+    (records from an older import may have them), and never read as a formula ("=HYPERLINK(…)")."""
+    cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    cell.data_type = "s"
+
+
 def hazards_workbook(
     df: pd.DataFrame, *, total: int, description: str, exported_by: str, exported_at: dt.datetime,
     demo: bool = False,
@@ -166,9 +174,11 @@ def hazards_workbook(
         for col, (key, _, _, kind) in enumerate(HAZARD_COLUMNS, start=1):
             raw = record.get(key)
             value = _cell_value(raw, kind)
-            cell = ws.cell(row=r, column=col, value=value)
-            if isinstance(value, str) and value.startswith("="):
-                cell.data_type = "s"  # imported text such as "=HYPERLINK(…)" stays text, never a formula
+            cell = ws.cell(row=r, column=col)
+            if isinstance(value, str):
+                _text(cell, value)
+            else:
+                cell.value = value
             if kind in NUMBER_FORMATS:
                 cell.number_format = NUMBER_FORMATS[kind]
             colour = {"level": LEVEL_COLOURS, "warning": WARNING_COLOURS}.get(kind, {}).get(raw)
@@ -191,10 +201,10 @@ def hazards_workbook(
     ] + ([("数据", "演示数据")] if demo else [])
     for r, (key, value) in enumerate(lines, start=1):
         about.cell(row=r, column=1, value=key).font = Font(bold=True)
-        about.cell(row=r, column=2, value=value)
+        _text(about.cell(row=r, column=2), value)  # the filter may name what a URL or a file gave
     about.column_dimensions["A"].width = 12
     about.column_dimensions["B"].width = 90
-    wb.properties.creator = exported_by
+    wb.properties.creator = ILLEGAL_CHARACTERS_RE.sub("", exported_by)
     wb.properties.title = "风险隐患清单"
 
     out = io.BytesIO()
