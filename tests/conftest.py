@@ -28,7 +28,7 @@ from data_access.models import Base
 
 # bcrypt at its lowest cost here and in every server or command a test starts (they inherit the
 # environment): one check at the default 12 rounds takes a quarter of a second, and the demo alone
-# hashes four passwords. tests/test_accounts.py checks the default.
+# hashes four passwords. tests/data_access/test_accounts.py checks the default.
 os.environ["BCRYPT_ROUNDS"] = "4"
 
 PG_ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "")

@@ -300,7 +300,7 @@ class AppPage:
     def wait_for_app(self, timeout_ms: float = APP_READY_TIMEOUT_MS) -> None:
         wait_for_app(self, timeout_ms)
 
-    def screenshot_to(self, name: str, *, full_page: bool = True) -> Path:
+    def screenshot_to(self, name: str, *, full_page: bool = True) -> Path | None:
         return screenshot(self, name, full_page=full_page)
 
     def external_requests(self, *, allow_tile_hosts: bool = True) -> list[str]:
@@ -340,8 +340,15 @@ def wait_for_app(page: AppPage | Any, timeout_ms: float = APP_READY_TIMEOUT_MS) 
     pw.wait_for_function(_APP_READY_JS, timeout=timeout_ms, polling=100)
 
 
-def screenshot(page: AppPage | Any, name: str, *, full_page: bool = True) -> Path:
-    """Save a PNG under test-artifacts/screenshots/ and return its path."""
+# Screenshots for a person to look at are taken only when asked (SCREENSHOTS=1): at wall sizes
+# each costs seconds. A failed browser test always leaves one (the `page` fixture).
+SCREENSHOTS_ASKED = os.environ.get("SCREENSHOTS", "") == "1"
+
+
+def screenshot(page: AppPage | Any, name: str, *, full_page: bool = True, always: bool = False) -> Path | None:
+    """With SCREENSHOTS=1 (or `always`), save a PNG under test-artifacts/screenshots/ and return its path."""
+    if not (SCREENSHOTS_ASKED or always):
+        return None
     pw = page.pw if isinstance(page, AppPage) else page
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOT_DIR / f"{_safe_name(name)}.png"
@@ -375,7 +382,7 @@ def page(browser, request) -> Iterator[AppPage]:
     yield app_page
     if _failed(request):
         try:
-            screenshot(pw_page, f"FAILED-{request.node.nodeid}")
+            screenshot(pw_page, f"FAILED-{request.node.nodeid}", always=True)
         except Exception as error:  # the page may be gone; the failure itself matters more
             sys.stderr.write(f"(no failure screenshot: {error})\n")
     context.close()

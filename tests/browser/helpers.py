@@ -12,6 +12,7 @@ from typing import Any
 
 from .conftest import (
     ARTIFACTS_DIR,
+    SCREENSHOTS_ASKED,
     TILE_HOSTS,
     start_streamlit,
     wait_for_app,
@@ -166,9 +167,11 @@ def ignored_console_errors(base_url: str, view_paths: tuple[str, ...] = ()) -> t
     return (*TILE_HOSTS, *probes)
 
 
-def tall_screenshot(page: Any, name: str) -> Path:
-    """A screenshot of the whole main area: Streamlit scrolls inside its own container, so a
-    full-page screenshot would stop at the viewport; the viewport is stretched for the shot."""
+def tall_screenshot(page: Any, name: str) -> Path | None:
+    """A screenshot of the whole main area (with SCREENSHOTS=1): Streamlit scrolls inside its own
+    container, so a full-page screenshot would stop at the viewport; the viewport is stretched."""
+    if not SCREENSHOTS_ASKED:
+        return None
     size = page.viewport_size
     height = page.evaluate(
         "() => Math.max(...[...document.querySelectorAll(\"[data-testid='stMain'], "

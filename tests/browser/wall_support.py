@@ -1,0 +1,378 @@
+# ruff: noqa: E501  (the JavaScript snippets read better unwrapped)
+"""What the wall-screen browser tests share: the screens and the wall's address, its demo
+databases, reading its board and tiles, waiting for it, writing events behind its back, a TCP
+proxy that cuts PostgreSQL off, and the outage check. test_wall.py looks at the wall on one
+server of its module; test_wall_refresh.py waits for it on servers of their own."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import socket
+import threading
+import time
+import uuid
+from urllib.parse import quote
+
+import pytest
+from sqlalchemy import Engine, insert, select
+
+from data_access.filters import local_now, local_today
+from data_access.models import GridEvent, Village
+
+VILLAGES = ("倪宅村", "凤凰村", "桃源村", "上京岭村")  # the micro-centre's four
+VILLAGE_QUERY = "&".join(f"village={quote(v)}" for v in VILLAGES)
+MAP_IFRAME = "iframe[title='streamlit_folium.st_folium']"
+MAP_VIEWS = ("overview", "hazards", "population", "alerts")
+# Issue 16's table (1080p, 4K at 1:1, two 1080p panels side by side, a 3×3 wall of 1080p panels),
+# the smallest screen, and a portrait one.
+SCREENS = ((1920, 1080), (3840, 2160), (3840, 1080), (5760, 3240), (1280, 720), (1080, 1920))
+FULL_HD = {"width": 1920, "height": 1080}
+MIN_FONT_PX = 18  # at 1080p; in proportion to the screen's shorter side elsewhere (36 px at 4K)
+MIN_SHARE_USED = 0.85  # of the screen's height and width, by the tiles, map and charts
+BASE_ENV = {"BASEMAP": "none"}  # no tile server: nothing leaves the machine
+INTERVAL_S = 3  # WALL_REFRESH_S and CACHE_TTL_S of the refresh and outage tests
+FAST_ENV = BASE_ENV | {"WALL_REFRESH_S": str(INTERVAL_S), "CACHE_TTL_S": str(INTERVAL_S)}
+PG_CONNECT_TIMEOUT_S = 5  # data_access.db: connect_timeout
+NEW_EVENTS = "新增事件"
+STALE = re.compile(r"^数据更新中断，最后更新 (\d{2}):(\d{2})$")
+CHROME_TEST_IDS = (
+    "stSidebar",
+    "stSidebarCollapsedControl",
+    "stSidebarNav",
+    "stToolbar",
+    "stHeader",
+    "stDecoration",
+    "stMainMenu",
+    "stMainMenuButton",
+    "stStatusWidget",
+    "stAppDeployButton",
+)
+
+
+def wall_url(view: str | None = None, extra: str = "") -> str:
+    return "/?mode=wall" + (f"&playlist={view}" if view else "") + f"&{VILLAGE_QUERY}" + extra
+
+
+# --- databases -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sqlite_demo(databases) -> Engine:
+    return databases.demo_copy("sqlite", local_today())
+
+
+@pytest.fixture
+def own_sqlite_demo(databases) -> Engine:
+    """A copy of the demo for one test alone (the outage takes its file away)."""
+    return databases.demo_copy("sqlite", local_today())
+
+
+@pytest.fixture(scope="module")
+def pg_demo(databases) -> Engine:
+    if not os.environ.get("TEST_DATABASE_URL"):
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("CI=true needs TEST_DATABASE_URL", pytrace=False)
+        pytest.skip("TEST_DATABASE_URL not set: no PostgreSQL")
+    return databases.demo_copy("postgresql", local_today())
+
+
+def add_events(engine: Engine, n: int) -> None:
+    """n grid events reported a minute ago in 倪宅村 (demo records, so the database stays demo-only)."""
+    with engine.begin() as conn:
+        village_id = conn.execute(select(Village.id).where(Village.name == VILLAGES[0])).scalar_one()
+        conn.execute(
+            insert(GridEvent),
+            [
+                {
+                    "source_id": f"wall-test-{uuid.uuid4().hex}",
+                    "category": "矛盾纠纷",
+                    "village_id": village_id,
+                    "reported_at": local_now().replace(microsecond=0) - dt.timedelta(minutes=1),
+                    "is_demo": True,
+                }
+                for _ in range(n)
+            ],
+        )
+
+
+# --- reading the screen --------------------------------------------------------------------------
+
+_VISIBLE_JS = """
+const visible = (e) => {
+  const r = e.getBoundingClientRect();
+  if (r.width < 1 || r.height < 1) return false;
+  const s = getComputedStyle(e);
+  if (s.visibility === 'hidden' || s.display === 'none') return false;
+  for (let a = e; a && a.nodeType === 1; a = a.parentElement) {
+    if (parseFloat(getComputedStyle(a).opacity) === 0) return false;
+  }
+  return true;
+};
+const name = (e) => (e.dataset && e.dataset.testid) || (e.className && (e.className.baseVal ?? e.className)) || e.tagName;
+"""
+CHROME_JS = (
+    "(ids) => {"
+    + _VISIBLE_JS
+    + """
+  const found = [];
+  for (const id of ids) for (const e of document.querySelectorAll(`[data-testid='${id}']`)) if (visible(e)) found.push(id);
+  for (const e of document.querySelectorAll('#MainMenu')) if (visible(e)) found.push('#MainMenu');
+  for (const e of document.querySelectorAll('body *')) {
+    const own = [...e.childNodes].some(n => n.nodeType === 3 && /deploy/i.test(n.textContent));
+    if (own && visible(e)) found.push('Deploy: ' + e.tagName);
+  }
+  return found;
+}"""
+)
+OVERFLOW_JS = (
+    "() => {"
+    + _VISIBLE_JS
+    + """
+  const problems = [];
+  const root = document.documentElement;
+  if (root.scrollHeight > innerHeight) problems.push(`document ${root.scrollHeight} > ${innerHeight}`);
+  const named = ['stApp', 'stAppViewContainer', 'stMain', 'stMainBlockContainer'];
+  const containers = [root, document.body, ...named.flatMap(id => [...document.querySelectorAll(`[data-testid='${id}']`)])];
+  for (const e of document.querySelectorAll('*')) {
+    if (['auto', 'scroll', 'overlay'].includes(getComputedStyle(e).overflowY)) containers.push(e);
+  }
+  for (const e of new Set(containers)) {
+    if (e.clientHeight > 0 && e.scrollHeight > e.clientHeight + 1) problems.push(`${name(e)} scrolls: ${e.scrollHeight} > ${e.clientHeight}`);
+  }
+  for (const e of document.querySelectorAll('body *')) {
+    if (!visible(e)) continue;
+    const r = e.getBoundingClientRect();
+    if (r.bottom > innerHeight + 0.5) problems.push(`${name(e)} ends at y=${r.bottom.toFixed(0)} > ${innerHeight}`);
+    if (r.right > innerWidth + 0.5) problems.push(`${name(e)} ends at x=${r.right.toFixed(0)} > ${innerWidth}`);
+  }
+  return problems;
+}"""
+)
+FONTS_JS = (
+    "() => {"
+    + _VISIBLE_JS
+    + """
+  const sizes = [];
+  for (const e of document.querySelectorAll('body *')) {
+    if (!['SCRIPT', 'STYLE', 'NOSCRIPT', 'TITLE'].includes(e.tagName)
+        && [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim()) && visible(e)) {
+      sizes.push([parseFloat(getComputedStyle(e).fontSize), name(e).toString().slice(0, 40), e.textContent.trim().slice(0, 30)]);
+    }
+  }
+  return sizes;
+}"""
+)
+# The box around the tiles, the map and the charts, as shares of the screen's height and width.
+USED_JS = """() => {
+  const boxes = [...document.querySelectorAll(".wall-tile, [data-testid='stVegaLiteChart'], iframe[title='streamlit_folium.st_folium']")]
+    .map(e => e.getBoundingClientRect()).filter(r => r.width > 0 && r.height > 0);
+  const top = Math.min(...boxes.map(r => r.top)), bottom = Math.max(...boxes.map(r => r.bottom));
+  const left = Math.min(...boxes.map(r => r.left)), right = Math.max(...boxes.map(r => r.right));
+  return {height: (bottom - top) / innerHeight, width: (right - left) / innerWidth, top: top};
+}"""
+# Text cut short inside its box (an ellipsis, or hidden overflow).
+CLIPPED_JS = """() => [...document.querySelectorAll('.wall-tile > div, .wall-view, .wall-status, .wall-stale, .wall-title, .wall-clock')]
+  .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => `${e.className}: ${e.textContent.trim().slice(0, 30)}`)"""
+TILES_JS = """() => Object.fromEntries([...document.querySelectorAll('.wall-tile')].map(
+  t => [t.querySelector('.label').textContent, t.querySelector('.value').textContent]))"""
+VIEW_JS = """() => [...document.querySelectorAll("[class*='st-key-wall-view-']")].map(
+  e => [...e.classList].find(c => c.startsWith('st-key-wall-view-')).slice('st-key-wall-view-'.length))"""
+# In the map's iframe: the Leaflet map, settled (no zoom animation), with its village labels.
+MAP_JS = """() => {
+  const key = Object.keys(window).find(k => k.startsWith('map_') && window[k] && window[k].latLngToContainerPoint);
+  if (!key) return null;
+  const m = window[key];
+  let labels = 0, misplaced = [];
+  m.eachLayer(l => {
+    const t = l.getTooltip && l.getTooltip();
+    if (!t || !l.getCenter || !t.getElement()) return;
+    labels++;
+    const r = t.getElement().getBoundingClientRect(), c = m.latLngToContainerPoint(l.getCenter());
+    if (Math.abs(r.x + r.width / 2 - c.x) > 3 || Math.abs(r.y + r.height / 2 - c.y) > 3) misplaced.push(t.getElement().textContent);
+  });
+  return {animating: !!m._animatingZoom, labels, misplaced};
+}"""
+
+
+def map_frame(page):
+    frames = [f for f in page.frames if "streamlit_folium" in f.url]
+    return frames[0] if frames else None
+
+
+def wait_for_board(page, view: str, timeout_s: float = 60) -> None:
+    """The board `view` drawn: script idle, no skeleton, charts drawn, web fonts in, map settled."""
+    page.locator(f".st-key-wall-view-{view}").first.wait_for(timeout=timeout_s * 1000)
+    page.wait_for_app()
+    page.wait_for_function(
+        """() => [...document.querySelectorAll("[data-testid='stVegaLiteChart']")]
+        .every(c => c.querySelector('svg, canvas'))""",
+        timeout=timeout_s * 1000,
+    )
+    page.evaluate("async () => { await document.fonts.ready; }")
+    if view in MAP_VIEWS:
+        page.locator(MAP_IFRAME).wait_for(timeout=timeout_s * 1000)
+        deadline = time.monotonic() + timeout_s
+        state = None
+        while time.monotonic() < deadline:
+            frame = map_frame(page)
+            state = frame.evaluate(MAP_JS) if frame else None
+            if state and not state["animating"] and state["labels"] and not state["misplaced"]:
+                break
+            page.wait_for_timeout(200)  # (not time.sleep: Playwright must keep taking events)
+        assert state and state["labels"] and not state["animating"], f"{view}: map not drawn: {state}"
+        assert not state["misplaced"], f"{view}: village labels off their polygons: {state['misplaced']}"
+        frame.evaluate("async () => { await document.fonts.ready; }")
+    page.wait_for_timeout(300)
+
+
+def tiles(page) -> dict[str, str]:
+    return page.evaluate(TILES_JS)
+
+
+def count(text: str) -> int:
+    return int(text.replace(",", ""))
+
+
+def wait_until(page, condition, timeout_s: float, message) -> float:
+    """Poll `condition()` until true; returns the seconds it took."""
+    start = time.monotonic()
+    while not condition():
+        if time.monotonic() - start > timeout_s:
+            pytest.fail(message() if callable(message) else message)
+        page.wait_for_timeout(250)
+    return time.monotonic() - start
+
+
+def assert_intact(page, before: dict[str, str]) -> None:
+    """The last figures are on screen: same tiles, same values, no exception, not blank."""
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert page.get_by_text("数据库暂时无法连接").count() == 0, "the board went blank (data_unavailable)"
+    assert tiles(page) == before
+
+
+# --- outage ---------------------------------------------------------------------------------------
+
+
+def check_outage(page, engine: Engine, base_url: str, go_down, come_back) -> None:
+    """Down: the last figures stay under the stale banner. Back: the banner goes, new data shows.
+    (An outage that spans a change of minute, when the events board asks for its backlog at a new
+    time, is tests/ui/test_data_door.py's: there the clock need not be waited for.)"""
+    page.set_viewport_size(FULL_HD)
+    page.open_app(base_url, wall_url("events"), wait=False)
+    wait_for_board(page, "events")
+    before = tiles(page)
+    assert len(before) >= 6 and any(re.search(r"[1-9]", v) for v in before.values()), before
+    went_down = local_now()
+    go_down()
+    # Cached answers may still be served for one TTL, then a tick finds the database gone;
+    # a PostgreSQL connect may wait its timeout.
+    limit = 3 * INTERVAL_S + PG_CONNECT_TIMEOUT_S + 2
+    took = wait_until(page, lambda: page.locator(".wall-stale").count() > 0, limit, "no stale banner")
+    banner = page.locator(".wall-stale").inner_text().strip()
+    match = STALE.match(banner)
+    assert match, banner
+    shown = went_down.replace(hour=int(match[1]), minute=int(match[2]), second=0, microsecond=0)
+    # The time of the last good answer: before the outage (or a cached answer within a TTL after it).
+    assert -dt.timedelta(seconds=INTERVAL_S + 1) <= went_down - shown < dt.timedelta(minutes=2), (
+        banner,
+        went_down,
+    )
+    assert_intact(page, before)
+    # It stays so, tick after tick.
+    hold_until = time.monotonic() + 2 * INTERVAL_S
+    while time.monotonic() < hold_until:
+        page.wait_for_timeout(500)
+        assert page.locator(".wall-stale").count() == 1, "the banner went while the database is down"
+        assert_intact(page, before)
+    page.screenshot_to(f"wall-outage-{engine.dialect.name}", full_page=False)
+
+    come_back()
+    wait_until(page, lambda: page.locator(".wall-stale").count() == 0, limit, "the stale banner stays")
+    assert page.locator(".wall-status").count() == 1
+    assert_intact(page, before)
+    add_events(engine, 2)
+    wait_until(
+        page,
+        lambda: count(tiles(page)[NEW_EVENTS]) == count(before[NEW_EVENTS]) + 2,
+        5 * INTERVAL_S,
+        lambda: (
+            f"after the outage {NEW_EVENTS} is {tiles(page)[NEW_EVENTS]}, "
+            f"expected {count(before[NEW_EVENTS]) + 2}"
+        ),
+    )
+    assert page.locator("[data-testid='stException']").count() == 0
+    print(f"{engine.dialect.name}: stale banner {took:.1f} s after the outage began")
+
+
+class TcpProxy:
+    """127.0.0.1:<port> forwarded to a target; stop() closes the listener and every connection."""
+
+    def __init__(self, target: tuple[str, int]):
+        self.target = target
+        self.port = _free_port()
+        self._lock = threading.Lock()
+        self._sockets: set[socket.socket] = set()
+        self._listener: socket.socket | None = None
+
+    def start(self) -> None:
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def stop(self) -> None:
+        if self._listener is not None:
+            _close(self._listener)
+            self._listener = None
+        with self._lock:
+            sockets, self._sockets = self._sockets, set()
+        for sock in sockets:
+            _close(sock)
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return  # closed
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+                upstream.settimeout(None)
+            except OSError:
+                _close(client)
+                continue
+            with self._lock:
+                self._sockets |= {client, upstream}
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        for sock in (source, sink):
+            _close(sock)
+            with self._lock:
+                self._sockets.discard(sock)
+
+
+def _close(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    sock.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
