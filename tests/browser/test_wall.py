@@ -14,8 +14,9 @@ from __future__ import annotations
 import time
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
+from data_access.filters import local_today
 from data_access.models import House, PopulationStay, Village
 from ui import wall, wall_layout
 
@@ -42,6 +43,11 @@ from .wall_support import (
 )
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def sqlite_demo(databases) -> Engine:
+    return databases.demo_copy("sqlite", local_today())
 
 
 @pytest.fixture(scope="module")

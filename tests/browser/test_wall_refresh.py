@@ -8,7 +8,10 @@ import os
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
+
+from data_access.filters import local_today
 
 from .wall_support import (
     FAST_ENV,
@@ -26,6 +29,29 @@ from .wall_support import (
 )
 
 pytestmark = pytest.mark.browser
+
+
+# --- databases ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sqlite_demo(databases) -> Engine:
+    return databases.demo_copy("sqlite", local_today())
+
+
+@pytest.fixture
+def own_sqlite_demo(databases) -> Engine:
+    """A copy of the demo for one test alone (the outage takes its file away)."""
+    return databases.demo_copy("sqlite", local_today())
+
+
+@pytest.fixture(scope="module")
+def pg_demo(databases) -> Engine:
+    if not os.environ.get("TEST_DATABASE_URL"):
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("CI=true needs TEST_DATABASE_URL", pytrace=False)
+        pytest.skip("TEST_DATABASE_URL not set: no PostgreSQL")
+    return databases.demo_copy("postgresql", local_today())
 
 
 # --- refresh --------------------------------------------------------------------------------------

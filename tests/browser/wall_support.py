@@ -1,13 +1,12 @@
 # ruff: noqa: E501  (the JavaScript snippets read better unwrapped)
-"""What the wall-screen browser tests share: the screens and the wall's address, its demo
-databases, reading its board and tiles, waiting for it, writing events behind its back, a TCP
+"""What the wall-screen browser tests share: the screens and the wall's address, reading
+its board and tiles, waiting for it, writing events behind its back, a TCP
 proxy that cuts PostgreSQL off, and the outage check. test_wall.py looks at the wall on one
 server of its module; test_wall_refresh.py waits for it on servers of their own."""
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import socket
 import threading
@@ -18,7 +17,7 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import Engine, insert, select
 
-from data_access.filters import local_now, local_today
+from data_access.filters import local_now
 from data_access.models import GridEvent, Village
 
 VILLAGES = ("倪宅村", "凤凰村", "桃源村", "上京岭村")  # the micro-centre's four
@@ -55,27 +54,7 @@ def wall_url(view: str | None = None, extra: str = "") -> str:
     return "/?mode=wall" + (f"&playlist={view}" if view else "") + f"&{VILLAGE_QUERY}" + extra
 
 
-# --- databases -----------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def sqlite_demo(databases) -> Engine:
-    return databases.demo_copy("sqlite", local_today())
-
-
-@pytest.fixture
-def own_sqlite_demo(databases) -> Engine:
-    """A copy of the demo for one test alone (the outage takes its file away)."""
-    return databases.demo_copy("sqlite", local_today())
-
-
-@pytest.fixture(scope="module")
-def pg_demo(databases) -> Engine:
-    if not os.environ.get("TEST_DATABASE_URL"):
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("CI=true needs TEST_DATABASE_URL", pytrace=False)
-        pytest.skip("TEST_DATABASE_URL not set: no PostgreSQL")
-    return databases.demo_copy("postgresql", local_today())
+# --- writing behind the wall's back ---------------------------------------------------------------
 
 
 def add_events(engine: Engine, n: int) -> None:

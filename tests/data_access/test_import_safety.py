@@ -37,11 +37,6 @@ FORMULAS = ['=HYPERLINK("http://evil.example","点此")', "+1+cmd|' /C calc'!A0"
             "\t=1+1", "\r=1+1"]
 
 
-@pytest.fixture(autouse=True)
-def fast_hashes(monkeypatch):
-    monkeypatch.setattr(accounts, "BCRYPT_ROUNDS", 4)
-
-
 def stored_hazard(engine, source_id: str = "H1"):
     with engine.connect() as conn:
         return conn.execute(select(Hazard).where(Hazard.source_id == source_id)).one()
