@@ -9,6 +9,7 @@ from data_access.masking import mask_record
 from ui import auth, hazard_item, shell, widgets
 from ui.data import query
 from ui.i18n import t, tv
+from ui.markdown import literal
 
 ctx = shell.page("staff")
 hazard_item.back()
@@ -25,7 +26,7 @@ hazard_item.outcome(hazard_id)
 if not auth.allows("leader"):  # leaders see the person in charge in clear: they reassign by it
     item = mask_record(item)
 
-st.subheader(f"{item['title']}")
+st.subheader(literal(item["title"]))  # an imported title is text, never a link
 deadline = item["deadline"].isoformat() if item["deadline"] else t("no_deadline")
 due = " · ".join((widgets.warning_text(item["warning"]), widgets.days_left_text(item["days_left"])))
 widgets.tiles(

@@ -15,6 +15,7 @@ from data_access.formulas import csv_safe_frame
 from data_access.masking import mask_frame
 from ui import auth, data, shell, widgets
 from ui.i18n import t
+from ui.markdown import literal
 
 ROW_ERROR_COLUMNS = {"row": "import_row", "column": "import_column", "value": "import_value",
                      "reason": "import_reason"}
@@ -46,13 +47,13 @@ if kept is None or kept[0] != reading:
     st.session_state[PREVIEW_KEY] = kept = (reading, preview, checked)
 _, preview, checked = kept
 if checked.file_error:
-    st.error(t("import_file_error", reason=checked.file_error), icon="⛔")
+    st.error(t("import_file_error", reason=literal(checked.file_error)), icon="⛔")
     st.stop()
 st.subheader(t("import_preview"))
 st.dataframe(csv_safe_frame(mask_frame(preview)), width="stretch")  # its CSV download writes what it shows
 st.caption(t("import_check", rows=formats.count(checked.rows_read),
              rejected=formats.count(checked.rejected_rows),
-             ignored=", ".join(checked.ignored_columns) or formats.NO_VALUE))
+             ignored=literal(", ".join(checked.ignored_columns)) or formats.NO_VALUE))
 
 if st.button(t("import_go"), type="primary", key="import_go"):
     bar = st.progress(0.0, text=t("import_running"))
@@ -65,7 +66,7 @@ if st.button(t("import_go"), type="primary", key="import_go"):
         st.stop()
     finally:
         bar.empty()
-    (st.success if report.ok else st.warning)(report.to_text(), icon="📥")
+    (st.success if report.ok else st.warning)(literal(report.to_text()), icon="📥")
     if report.rejected:
         rejected = pd.DataFrame([vars(error) for error in report.rejected])
         widgets.table(rejected, ROW_ERROR_COLUMNS)

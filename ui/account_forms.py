@@ -10,6 +10,7 @@ from data_access import accounts
 
 from . import auth, data
 from .i18n import t
+from .markdown import literal
 
 ADD_FORM, ACTIVE_FORM = "account_add", "account_active"
 _CHANGED = "_account_changed"  # the account just changed, for the confirmation after the rerun
@@ -62,7 +63,7 @@ def _apply_account_change(function, *args) -> None:
     try:
         data.transact(function, auth.current().name, *args, changes=("accounts", "audit"))
     except accounts.AccountError as refused:
-        st.error(t("action_refused", reason=str(refused)), icon="⛔")
+        st.error(t("action_refused", reason=literal(refused)), icon="⛔")
     except accounts.PermissionDenied:
         st.error(t("needs_role", role=auth.role_label("admin")), icon="🔒")
     else:

@@ -19,6 +19,7 @@ from data_access.filters import Filters, Period, local_today, resolve
 
 from . import data, url
 from .i18n import DEFAULT_LANGUAGE, LANGUAGES, t, tv
+from .markdown import literal
 
 PRESETS = ("today", "7d", "30d", "quarter", "year", "custom")
 DEFAULT_PRESET = "year"
@@ -136,7 +137,7 @@ def _show_messages(messages) -> None:
         if isinstance(message, tuple):
             key, names = message
             shown = ", ".join(n if len(n) <= 20 else n[:20] + "…" for n in names[:5])
-            st.warning(t(key, names=shown))
+            st.warning(t(key, names=literal(shown)))  # names from a link: text, never a link
         else:
             st.warning(t(message))
 

@@ -19,6 +19,7 @@ from data_access import review
 
 from . import auth, data, url
 from .i18n import t, tv
+from .markdown import literal
 
 ID_PARAM = "id"
 MAX_ID_DIGITS = 12
@@ -186,7 +187,7 @@ def outcome(hazard_id: int) -> None:
     elif kind == "conflict":
         st.warning(t("hazard_changed", status=tv(detail)), icon="⚠️")
     elif kind == "refused":
-        st.error(t("action_refused", reason=detail), icon="⛔")
+        st.error(t("action_refused", reason=literal(detail)), icon="⛔")
     elif kind == "denied":
         st.error(t("needs_role", role=auth.role_label("leader")), icon="🔒")
     elif kind == "gone":

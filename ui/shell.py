@@ -9,6 +9,7 @@ The wall screen runs the same page scripts on its board (`run_on_wall`), with `c
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import runpy
 import threading
 from collections.abc import Callable
@@ -29,6 +30,7 @@ PAGES_DIR = APP_SCRIPT.parent / "pages"
 # Set while the router runs a page. Kept per thread (a script run has its own), not in session
 # state: after st.stop() session state can no longer be written, so a flag there would stay set.
 _this_run = threading.local()
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -88,12 +90,23 @@ def frame(view: str, categories: tuple[str, ...] | Callable[[], tuple[str, ...]]
             yield
         except data.DataUnavailable:
             st.warning(t("data_unavailable"), icon="⏳")
+        except Exception:  # (Streamlit's stop and rerun are BaseExceptions: they pass through)
+            report_failure(view)
     finally:
         _this_run.routed = False
     down, last_ok = data.outage()
     if down and not wall:
         shown = last_ok.strftime("%H:%M") if last_ok else "—"
         banner.error(t("stale_banner", time=shown), icon="⚠️")
+
+
+def report_failure(view: str) -> None:
+    """What escaped a page: the traceback into the server's log with the view and the time, and
+    for the visitor a short message with that time (to quote to whoever reads the log), never
+    the traceback or a server path. Call it from an `except` block."""
+    at = local_now()
+    log.exception("view %s failed at %s", view, at.isoformat(timespec="seconds"))
+    st.error(t("page_failed", time=f"{at:%H:%M:%S}"), icon="⚠️")
 
 
 def through_router() -> None:

@@ -150,6 +150,9 @@ def show() -> None:
         except data.DataUnavailable:
             status.html(f'<div class="wall-stale">{html.escape(t("data_unavailable"))}</div>')
             return
+        except Exception:  # the board is a fragment: the frame around the page does not see its reruns
+            shell.report_failure(view)
+            return
         down, last_ok = data.outage()
         if down:
             shown = last_ok.strftime("%H:%M") if last_ok else formats.NO_VALUE

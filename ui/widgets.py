@@ -29,6 +29,7 @@ from data_access.masking import mask_frame, mask_history
 from . import assets, auth, charts, maps, palette, screen, shell, wall_layout
 from .data import query
 from .i18n import has, t, tv
+from .markdown import literal
 
 MAP_CENTER = (28.9226, 119.9686)  # the Huajie town seat, WGS-84
 MAP_ZOOM = 13
@@ -499,16 +500,8 @@ def timeline(history: pd.DataFrame) -> None:
             parts.append(change)
         if not _missing(row.note) and row.note:
             parts.append(f"“{row.note}”")
-        lines.append("- " + " · ".join(_escape_markdown(p) if i > 1 else p for i, p in enumerate(parts)))
+        lines.append("- " + " · ".join(literal(p) if i > 1 else p for i, p in enumerate(parts)))
     st.markdown("\n".join(lines))
-
-
-MARKDOWN_INLINE = "\\`*_[]<>$~|"  # what Markdown reads inside a line (line starts are never stored text here)
-
-
-def _escape_markdown(text: str) -> str:
-    """Stored text shown as is, not as Markdown (an imported note may hold * or [ ])."""
-    return "".join("\\" + c if c in MARKDOWN_INLINE else c for c in text)
 
 
 def facts(pairs: Sequence[tuple[str, object]]) -> None:
@@ -516,7 +509,7 @@ def facts(pairs: Sequence[tuple[str, object]]) -> None:
     lines = []
     for key, value in pairs:
         shown = _as_text(value, _has_time(value)) if isinstance(value, dt.date) else value
-        shown = formats.NO_VALUE if _missing(shown) or shown == "" else _escape_markdown(str(shown))
+        shown = formats.NO_VALUE if _missing(shown) or shown == "" else literal(str(shown))
         lines.append(f"- **{t(key)}**：{shown}")
     st.markdown("\n".join(lines))
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from data_access.filters import local_today
 from data_access.models import House, PopulationStay
+from ui.markdown import WORD_JOINER
 
 from ..leak_check import LeakCheck
 from .conftest import wait_for_app
@@ -184,3 +185,36 @@ def test_every_view_s_own_address_opens_that_view_with_no_page_not_found(page, b
         assert page.locator("[role='dialog']").count() == 0, path
         assert page.url.rstrip("/") == f"{base_url}{path}".rstrip("/"), (path, page.url)
         assert page.locator("[data-testid='stException']").count() == 0, path
+
+
+HOSTILE_TITLE = "[点此重新登录](http://evil.example/login) 或 www.evil.example **急**"
+HOSTILE_LINKS = "a[href*='evil.example'], strong:has-text('急')"  # a live link, or Markdown's bold
+
+
+def test_text_from_a_file_or_a_link_shows_as_text_not_as_a_link(page, base_url, demo_url):
+    """Issue 15 (5): an imported title, and village names in a shared link, are shown as written:
+    no live link (Markdown, or a bare address that GitHub-flavoured Markdown would link), no bold."""
+    from data_access.db import get_engine
+    from data_access.models import Village
+
+    from ..factories import hazard
+
+    with get_engine(demo_url).begin() as conn:
+        village_id = conn.execute(select(Village.id).where(Village.name == "倪宅村")).scalar_one()
+        hazard_id = hazard(conn, village_id, local_today(), title=HOSTILE_TITLE, is_demo=True)
+
+    page.open_app(base_url, f"/hazard?id={hazard_id}")
+    sign_in(page, "staff")
+    page.get_by_text("处置经过", exact=True).wait_for(timeout=60_000)
+    title = page.locator("h3").filter(has_text="点此重新登录").first.inner_text()
+    assert title.replace(WORD_JOINER, "") == HOSTILE_TITLE, "the title as written (joiners are invisible)"
+    assert page.locator(HOSTILE_LINKS).count() == 0, page.locator(HOSTILE_LINKS).evaluate_all(
+        "els => els.map(e => e.outerHTML + ' IN ' + e.parentElement.outerHTML.slice(0, 300))")
+
+    page.open_app(base_url, "/hazards?village=%5Bx%5D(%2F%2Fevil.example)&village=www.evil.example")
+    sign_in(page, "staff")
+    warning = page.locator("[data-testid='stAlert']").filter(has_text="evil.example").first
+    warning.wait_for(timeout=60_000)
+    assert "[x](//evil.example), www.evil.example" in warning.inner_text().replace(WORD_JOINER, "")
+    assert page.locator(HOSTILE_LINKS).count() == 0
+    assert page.locator("[data-testid='stException']").count() == 0

@@ -328,7 +328,9 @@ def test_item_page_staff_see_the_story_leaders_also_act(monkeypatch, demo_url):
     assert f"**责任人**：{person}" in "\n".join(m.value for m in leader.markdown), "in clear for a leader"
 
 
-@pytest.mark.parametrize("item", ["999999999", "abc", None])
+# ①, ² and Arabic-Indic digits pass str.isdigit() and crashed int() (issue 15, 2); so did
+# thousands of digits. Read by ui.url's one strict rule, each is "no item chosen".
+@pytest.mark.parametrize("item", ["999999999", "abc", None, "①", "²", "١٢", "1" * 5000, " 12", "+12"])
 def test_item_page_without_a_known_id_says_so(monkeypatch, demo_url, item):
     at = open_view(monkeypatch, demo_url, "hazard", "staff", **({"id": item} if item else {}))
     assert not at.exception
@@ -555,3 +557,23 @@ def test_a_leader_goes_through_the_worst_items_acts_and_takes_the_briefing(monke
     assert history_kinds(url, hazard_id)[-2:] == [("instruction", "leader"), ("status", "leader")]
     with engine.connect() as conn:
         assert conn.execute(select(Hazard.status).where(Hazard.id == hazard_id)).scalar_one() == next_status
+
+
+def test_an_error_that_escapes_a_page_shows_a_short_message_and_goes_to_the_log(monkeypatch, demo_url, caplog):
+    """Issue 15 (3): the visitor sees a short message with the time, never the traceback or a
+    server path; the server's log gets the traceback with the view and the time."""
+    from data_access import alerts
+
+    def broken(*args, **kwargs):
+        raise RuntimeError(f"cannot read {ROOT}/data_access/secret.py")
+
+    broken.__module__, broken.__qualname__ = alerts.__name__, "kpis"  # the data door takes queries by name
+    monkeypatch.setattr(alerts, "kpis", broken)
+    at = app(monkeypatch, demo_url, "viewer", view="alerts")
+    assert not at.exception, "caught at the page's frame"
+    shown = "\n".join(str(e.value) for e in (*at.error, *at.warning, *at.markdown, *at.caption))
+    assert "本页出现错误，未能显示" in shown
+    assert str(ROOT) not in shown and "RuntimeError" not in shown and "Traceback" not in shown
+    failure = next(r for r in caplog.records if r.name == "ui.shell")
+    assert failure.getMessage().startswith("view alerts failed at ") and "secret.py" in str(failure.exc_info[1])
+    assert len(at.sidebar.multiselect) > 0, "the frame around the page is still there"

@@ -220,3 +220,29 @@ def test_the_walls_and_a_viewers_maps_name_no_hazard(monkeypatch, demo_url, haza
         assert "leaflet" in sent and '"kind":"hazard"' in sent.replace("\\", ""), who
         assert "hazard_id" not in sent and not [title for title in hazard_titles if title in sent][:3], who
     assert "hazard_id" in everything_sent(staff)
+
+
+@pytest.mark.parametrize("rotate", ["²", "①", "9" * 3000])
+def test_the_signed_out_wall_reads_a_hostile_rotate_as_the_default(monkeypatch, demo_url, rotate):
+    """Issue 15 (2): digits int() refuses, and thousands of digits, crashed the wall signed out."""
+    at = run(monkeypatch, demo_url, mode="wall", playlist="overview,alerts", rotate=rotate, **YEAR).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any('<div class="wall-view">总览' in h.value for h in at.html), "the playlist's first board"
+    assert any(TILE.findall(h.value) for h in at.html), "with its counts"
+
+
+def test_a_board_that_fails_shows_a_short_message_on_the_wall(monkeypatch, demo_url, caplog):
+    """The board reruns as a fragment, outside the page frame: it reports a failure the same way."""
+    from data_access import alerts
+
+    def broken(*args, **kwargs):
+        raise RuntimeError(f"cannot read {ROOT}/data_access/secret.py")
+
+    broken.__module__, broken.__qualname__ = alerts.__name__, "kpis"  # the data door takes queries by name
+    monkeypatch.setattr(alerts, "kpis", broken)
+    at = run(monkeypatch, demo_url, mode="wall", playlist="alerts", **YEAR).run()
+    assert not at.exception
+    assert any("本页出现错误" in e.value for e in at.error)
+    assert str(ROOT) not in "".join(str(e.value) for e in (*at.error, *at.markdown))
+    failure = next(r for r in caplog.records if r.name == "ui.shell")
+    assert failure.getMessage().startswith("view alerts failed at ") and "secret.py" in str(failure.exc_info[1])
