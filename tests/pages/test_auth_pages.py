@@ -577,3 +577,11 @@ def test_an_error_that_escapes_a_page_shows_a_short_message_and_goes_to_the_log(
     failure = next(r for r in caplog.records if r.name == "ui.shell")
     assert failure.getMessage().startswith("view alerts failed at ") and "secret.py" in str(failure.exc_info[1])
     assert len(at.sidebar.multiselect) > 0, "the frame around the page is still there"
+
+
+def test_streamlit_itself_shows_no_error_details_to_a_visitor():
+    """What could still get past the frame: Streamlit's own error box, with no traceback (issue 15, 3)."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["client"]["showErrorDetails"] == "none" and config["client"]["showErrorLinks"] is False
