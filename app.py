@@ -25,6 +25,7 @@ views = [
      "viewer"),
     ("alerts", st.Page("pages/alerts.py", title=t("alerts"), icon="🚨", url_path="alerts"), "viewer"),
     ("events", st.Page("pages/events.py", title=t("events"), icon="📋", url_path="events"), "viewer"),
+    ("warnings", st.Page("pages/warnings.py", title=t("warnings"), icon="🔔", url_path="warnings"), "staff"),
     ("imports", st.Page("pages/imports.py", title=t("imports"), icon="📥", url_path="import"), "staff"),
     ("admin", st.Page("pages/admin.py", title=t("admin"), icon="🔑", url_path="admin"), "admin"),
 ]
