@@ -65,7 +65,7 @@ def shown(listed: pd.DataFrame) -> pd.DataFrame:
     return listed.assign(
         severity=listed["severity"].map(lambda s: t(f"severity_{s}")),
         state=listed["acknowledged_at"].map(
-            lambda at: t("warning_state_open") if widgets._missing(at) else t("warning_state_acknowledged")),
+            lambda at: t("warning_state_open") if pd.isna(at) else t("warning_state_acknowledged")),
         rule_title=listed["rule_title"].map(tv),
         acknowledged_by=listed["acknowledged_by"].map(who, na_action="ignore"),
     )

@@ -152,7 +152,7 @@ USED_JS = """() => {
   return {height: (bottom - top) / innerHeight, width: (right - left) / innerWidth, top: top};
 }"""
 # Text cut short inside its box (an ellipsis, or hidden overflow).
-CLIPPED_JS = """() => [...document.querySelectorAll('.wall-tile > div, .wall-view, .wall-status, .wall-stale, .wall-title, .wall-clock')]
+CLIPPED_JS = """() => [...document.querySelectorAll('.wall-tile > div, .wall-view, .wall-status, .wall-stale, .wall-title, .wall-clock, .wall-warn, .wall-ticker-item')]
   .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => `${e.className}: ${e.textContent.trim().slice(0, 30)}`)"""
 TILES_JS = """() => Object.fromEntries([...document.querySelectorAll('.wall-tile')].map(
   t => [t.querySelector('.label').textContent, t.querySelector('.value').textContent]))"""
