@@ -22,7 +22,7 @@ from streamlit.testing.v1 import AppTest
 from data_access import accounts, notify
 from data_access.db import forget_engines
 from data_access.filters import local_now
-from data_access.models import AuditEntry, NotifyRule, NotifyWarning, Terminal
+from data_access.models import AuditEntry, NotifyChannel, NotifyDelivery, NotifyRule, NotifyWarning, Terminal
 from data_access.notify import watcher
 from ui import shell
 
@@ -152,6 +152,35 @@ def test_a_viewer_is_refused(db, monkeypatch):
     page.run()
     assert [e.value for e in page.error] == ["需要工作人员权限。"]
     assert not page.dataframe and not page.metric and not page.get("form")
+
+
+def test_a_message_given_up_after_its_last_try_is_listed_as_failed_without_its_url(db):
+    red = warning_ids(db)["hazard_overdue"]
+    with db.begin() as conn:
+        notify.add_channel(conn, notify.Channel("值班群", "dingtalk", "http://127.0.0.1:9/robot/send?access_token=TOK-1"),
+                           by="test")
+        channel = conn.execute(select(NotifyChannel.id)).scalar_one()
+        conn.execute(insert(NotifyDelivery).values(
+            warning_id=red, channel_id=channel, status="failed", attempts=5, next_attempt_at=local_now(),
+            attempted_at=local_now(), last_error="127.0.0.1 answered HTTP 500"))
+    try:
+        at = app("staff", "warnings")
+        failed = [e for e in at.expander if "发送失败的消息" in e.label]
+        assert len(failed) == 1 and "1 条" in failed[0].label
+        rows = listed_in(failed[0])
+        assert (rows["通道"].iloc[0], rows["尝试次数"].iloc[0], rows["原因"].iloc[0]) == \
+            ("值班群", 5, "127.0.0.1 answered HTTP 500")
+        assert listed(at)["发送失败"].iloc[0] == 1, "counted on its warning's row"
+        assert "TOK-1" not in everything_sent(at)
+    finally:
+        with db.begin() as conn:
+            conn.execute(delete(NotifyDelivery))
+            conn.execute(delete(NotifyChannel))
+
+
+def listed_in(block):
+    table = block.dataframe[0].value
+    return table.data if hasattr(table, "data") else table
 
 
 # ---------------------------------------------------------------- the rules' editor
