@@ -153,10 +153,20 @@ def by_village(conn: Connection, filters: Filters) -> pd.DataFrame:
     return pd.DataFrame({"village": table["village"], "value": table["rank"]})
 
 
-def period_at(kind: str, day: dt.date) -> Period:
-    """The last month, quarter or half-year (PERIOD_MONTHS) that ended on or before `day`: what
-    a view ranks for a filter whose reference day is `day`."""
+def period_at(kind: str, day: dt.date, last_scored: dt.date | None = None) -> Period:
+    """What a view ranks for a filter whose reference day is `day`: the last month, quarter or
+    half-year (PERIOD_MONTHS) that ended on or before it and, when `last_scored` (the latest
+    month with scores, last_scored_month) is earlier, on or before that month's end: a month
+    whose scores are not in yet (they come in the days after it) leaves the last one shown."""
+    if last_scored is not None:
+        day = min(day, _month_after(last_scored.replace(day=1)) - dt.timedelta(days=1))
     return last_full(kind, day + dt.timedelta(days=1))
+
+
+def last_scored_month(conn: Connection) -> dt.date | None:
+    """The first day of the latest month any village was scored in (None: no score yet)."""
+    month = conn.execute(select(func.max(VillageScore.month))).scalar_one()
+    return dt.date.fromisoformat(month) if isinstance(month, str) else month
 
 
 def summary(table: pd.DataFrame) -> dict:

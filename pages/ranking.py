@@ -17,8 +17,9 @@ TRACK_LABELS = dict(zip(RANKING_TRACKS, ("track_party", "track_economy", "track_
 ctx = shell.page("viewer")
 kind = widgets.url_choice(t("ranking_kind"), tuple(ranking.PERIOD_MONTHS), "month", "ranking",
                           format_func=lambda k: t(f"ranking_{k}"))
-# The last whole month, quarter or half-year by the filter's reference day (its end, or today).
-period = ranking.period_at(kind, ctx.filters.period.reference_day(ctx.today))
+# The last whole month, quarter or half-year by the filter's reference day (its end, or today)
+# and by the latest month scored.
+period = ranking.period_at(kind, ctx.filters.period.reference_day(ctx.today), query(ranking.last_scored_month))
 table = query(ranking.ranking, ctx.filters.with_period(period))
 summary = ranking.summary(table)
 first, last = ranking.months(period)

@@ -220,6 +220,7 @@ def test_projects_standing_splits_those_under_way_by_colour(conn, war_map):
         "red": 1, "yellow": 1, "green": 1, "progress": round((78 + 55 + 100) / 3, 1)}  # no progress: left out
     assert projects.standing(conn, Filters(period, villages=("尚仁村",)), TODAY) == {
         "red": 0, "yellow": 1, "green": 0, "progress": 77.5}
+    assert ranking.last_scored_month(conn) is None  # no score yet
 
 # ---------------------------------------------------------------- the village ranking
 
@@ -292,6 +293,11 @@ def test_the_ranking_summary_names_the_first_the_climber_and_the_bottom(conn, vi
     assert (narrowed["first"], narrowed["first_rank"], narrowed["climber"]) == ("村1", 2, None)  # nobody climbed
     assert ranking.summary(ranking.ranking(conn, Filters(ranking.period_at("month", D(2026, 6, 29))), EQUAL)
                            )["first"] == "村1"  # June not over yet: May's ranking
+    # In August, July's scores not in yet: June's ranking still.
+    assert ranking.last_scored_month(conn) == D(2026, 6, 1)
+    assert ranking.period_at("month", D(2026, 8, 3), ranking.last_scored_month(conn)) == june.period
+    assert ranking.period_at("quarter", D(2026, 10, 3), D(2026, 6, 1)) == Period(D(2026, 4, 1), D(2026, 6, 30))
+    assert ranking.period_at("month", D(2026, 5, 31), D(2026, 6, 1)) == Period(D(2026, 5, 1), D(2026, 5, 31))
     assert ranking.summary(ranking.ranking(conn, Filters(Period(D(2001, 1, 1), D(2001, 1, 31))), EQUAL)) == {
         "villages": 0, "first": None, "first_rank": None, "first_total": None, "mean_total": None,
         "climber": None, "climb": None, "rectify": []}
