@@ -6,6 +6,7 @@ scores, total, movement since the period before, the bottom ones owing a rectifi
 import streamlit as st
 
 from data_access import formats, ranking
+from data_access.filters import Filters
 from data_access.models import RANKING_TRACKS
 from ui import charts, palette, shell, widgets
 from ui.data import query
@@ -43,7 +44,8 @@ if table.empty:
 else:
     main, side = board.areas()
     with main:
-        ranks = table[["village", "rank"]].rename(columns={"rank": "value"})
+        # Every village with its rank (a village filter outlines its own): none shown as a rank of 0.
+        ranks = query(ranking.by_village, Filters(period))
         widgets.village_map("ranking_map", ctx.filters, values=ranks, measure_label=t("rank"),
                             height=board.map_height)
         widgets.note(t("ranking_map_legend"))

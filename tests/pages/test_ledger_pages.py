@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
+import re
 
 import pytest
 from sqlalchemy import insert
@@ -48,7 +50,13 @@ def town_url(request, databases) -> str:
     with engine.begin() as conn:
         for name in ("staff", "viewer"):
             accounts.create_user(conn, name, f"{name}-demo", name, by="test")
-        ids = [f.village(conn, f"村{k}", center_lat=28.90 + k / 100, center_lon=119.95 + k / 100) for k in range(5)]
+        def square(k: int) -> str:
+            lat, lon = 28.90 + k / 100, 119.95 + k / 100
+            ring = [[lon, lat], [lon + 0.009, lat], [lon + 0.009, lat + 0.009], [lon, lat + 0.009], [lon, lat]]
+            return json.dumps({"type": "Polygon", "coordinates": [ring]})
+
+        ids = [f.village(conn, f"村{k}", center_lat=28.90 + k / 100, center_lon=119.95 + k / 100,
+                         boundary=square(k)) for k in range(5)]
         for village, may, june in zip(ids, (70, 90, 80, 60, 85), (95, 90, 80, 80, 60)):
             for month, score in ((D(2026, 5, 1), may), (D(2026, 6, 1), june)):
                 conn.execute(insert(VillageScore), [
@@ -120,11 +128,14 @@ def test_an_unknown_choice_in_the_link_is_reported_and_the_month_shown(monkeypat
     assert metrics(at)["考评月份"] == "2026-06"
 
 
-def test_the_ranking_map_is_shaded_by_rank(monkeypatch, town_url):
-    at = open_view(monkeypatch, town_url, "ranking", lang="en", **JUNE)
-    assert "Rank" in _table(at, "Rank").columns and "Rectification note" in _table(at, "Rank").columns
-    assert any(e.proto.component_name == "streamlit_folium.st_folium" for e in at.main
-               if getattr(e, "type", "") == "component_instance")
+def test_the_ranking_map_is_shaded_by_every_villages_rank(monkeypatch, town_url):
+    at = open_view(monkeypatch, town_url, "ranking", lang="en", village="村3", **JUNE)
+    assert list(_table(at, "Rank")["Village"]) == ["村3"] and "Rectification note" in _table(at, "Rank").columns
+    (folium,) = [e.proto for e in at.main if getattr(e, "type", "") == "component_instance"
+                 and e.proto.component_name == "streamlit_folium.st_folium"]
+    drawn = json.loads(folium.json_args)["script"]
+    ranks = dict(re.findall(r'"name":"(村\d)"[^}]*?"value":(\d+)', drawn))
+    assert ranks == {"村0": "1", "村1": "2", "村2": "3", "村3": "3", "村4": "5"}, "the others too, with their rank"
 
 
 def test_the_demos_first_half_of_2026_puts_nizhai_first(monkeypatch, demo_url):
