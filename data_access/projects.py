@@ -204,3 +204,21 @@ def _milestones_statement():
         .where(ProjectMilestone.project_id == PROJECT)
         .order_by(ProjectMilestone.deadline, ProjectMilestone.id)
     )
+
+
+def standing(conn: Connection, filters: Filters, today: dt.date) -> dict:
+    """The filter's projects by 三色 on the reference day (red, yellow, green: the ones not
+    done), and their mean progress in percent (None without a progress)."""
+    filters = resolve(conn, filters)
+    row = conn.execute(_standing_statement(shape_of(filters)), _values(filters, today)).one()
+    counts = {colour: int(getattr(row, colour)) for colour in ("red", "yellow", "green")}
+    return counts | {"progress": None if row.progress is None else round(float(row.progress), 1)}
+
+
+@functools.cache
+def _standing_statement(shape: Shape):
+    projects = _projects(shape).subquery()
+    return select(
+        *(count_if(projects.c.warning == colour).label(colour) for colour in ("red", "yellow", "green")),
+        func.avg(projects.c.progress).label("progress"),
+    )

@@ -151,3 +151,39 @@ def by_village(conn: Connection, filters: Filters) -> pd.DataFrame:
     """Each ranked village's rank in the period (for shading a map): village, value."""
     table = ranking(conn, filters)
     return pd.DataFrame({"village": table["village"], "value": table["rank"]})
+
+
+def period_at(kind: str, day: dt.date, last_scored: dt.date | None = None) -> Period:
+    """What a view ranks for a filter whose reference day is `day`: the last month, quarter or
+    half-year (PERIOD_MONTHS) that ended on or before it and, when `last_scored` (the latest
+    month with scores, last_scored_month) is earlier, on or before that month's end: a month
+    whose scores are not in yet (they come in the days after it) leaves the last one shown."""
+    if last_scored is not None:
+        day = min(day, _month_after(last_scored.replace(day=1)) - dt.timedelta(days=1))
+    return last_full(kind, day + dt.timedelta(days=1))
+
+
+def last_scored_month(conn: Connection) -> dt.date | None:
+    """The first day of the latest month any village was scored in (None: no score yet)."""
+    month = conn.execute(select(func.max(VillageScore.month))).scalar_one()
+    return dt.date.fromisoformat(month) if isinstance(month, str) else month
+
+
+def summary(table: pd.DataFrame) -> dict:
+    """What a ranking (as `ranking` returns it) comes to: villages ranked; the first (its name,
+    rank and total: the best of the rows, which a village filter may have narrowed); the mean
+    total; the biggest climb since the period before (village and places, None when none
+    moved up); the villages that owe a rectification note (整改说明), worst last."""
+    if table.empty:
+        return {"villages": 0, "first": None, "first_rank": None, "first_total": None, "mean_total": None,
+                "climber": None, "climb": None, "rectify": []}
+    best = table.iloc[0]
+    moved = table[[c is not None and not pd.isna(c) and c > 0 for c in table["change"]]]
+    top = moved.loc[moved["change"].astype(int).idxmax()] if not moved.empty else None
+    return {
+        "villages": len(table),
+        "first": best["village"], "first_rank": int(best["rank"]), "first_total": float(best["total"]),
+        "mean_total": round(float(table["total"].mean()), DECIMALS),
+        "climber": None if top is None else top["village"], "climb": None if top is None else int(top["change"]),
+        "rectify": list(table.loc[table["rectify"].astype(bool), "village"]),
+    }  # fmt: skip

@@ -586,6 +586,94 @@ def hotspot_layer(m: folium.Map, df: pd.DataFrame, *, basemap: str, label: str, 
     return layer
 
 
+PROJECT_RADIUS, PROJECT_VILLAGE_RADIUS = 11, 4  # a project's marker, and the dot at each of its villages
+PROJECT_LINE_WEIGHT = 2.5
+
+
+def project_colour(warning: Any) -> str:
+    """A key project's colour: its 三色 warning (red, yellow, green); blue once it is done."""
+    return palette.WARNING_COLOURS.get(_text(warning), palette.PROJECT_DONE_COLOUR)
+
+
+def project_features(rows: pd.DataFrame, basemap: str, labels: Mapping[str, str],
+                     translate: Callable[[Any], Any] | None = None) -> list[dict]:
+    """The war map's features (data_access.projects.war_map: one row per project and village):
+    per project, a line from its marker to each of its villages and a dot on each, then its
+    marker at the centre of its villages; each with the project's name, status, progress and
+    next deadline (no person), and kind 'project' (the marker) or 'project_village'."""
+    located = rows.dropna(subset=["lat", "lon", "project_lat", "project_lon"])
+    lines, dots, markers = [], [], []
+    for _, group in located.groupby("id", sort=False):
+        first = group.iloc[0]
+        properties = {
+            "project": _escaped(first["project"]),
+            "status": _display(translate, first["status"]),
+            "progress": "" if pd.isna(first["progress"]) else f"{_number(first['progress'])}%",
+            "deadline": labels.get("done", "") if first["warning"] is None or pd.isna(first["warning"])
+            else _text(first["next_deadline"])[:10],
+            "warning": _text(first["warning"]),
+        }
+        lat, lon = project_latlon(first["project_lat"], first["project_lon"], basemap)
+        for row in group.itertuples(index=False):
+            v_lat, v_lon = project_latlon(row.lat, row.lon, basemap)
+            village = {**properties, "kind": "project_village", "village": _escaped(row.village)}
+            lines.append({"type": "Feature", "properties": village,
+                          "geometry": {"type": "LineString", "coordinates": [[lon, lat], [v_lon, v_lat]]}})
+            dots.append({"type": "Feature", "properties": village,
+                         "geometry": {"type": "Point", "coordinates": [v_lon, v_lat]}})
+        markers.append({"type": "Feature", "properties": {**properties, "kind": "project", "village": ""},
+                        "geometry": {"type": "Point", "coordinates": [lon, lat]}})
+    features = [*lines, *dots, *markers]  # drawn in this order: the markers on top
+    for i, feature in enumerate(features):
+        feature["id"] = f"p{i}"
+    return features
+
+
+def project_layer(
+    m: folium.Map,
+    rows: pd.DataFrame,
+    *,
+    basemap: str,
+    labels: Mapping[str, str],
+    translate: Callable[[Any], Any] | None = None,
+    marker_scale: float = 1.0,
+) -> folium.GeoJson | None:
+    """The key projects' war map (作战图) as one GeoJSON layer: each project a marker at the
+    centre of its villages, joined to each of them, all in its 三色 colour against its next
+    deadline (blue once done). labels: tooltip titles for 'project', 'village', 'status',
+    'progress', 'deadline' (and 'done', the deadline shown for a done project; 'layer')."""
+    features = project_features(rows, basemap, labels, translate)
+    if not features:
+        return None
+
+    def style(feature: dict) -> dict:
+        props = feature["properties"]
+        colour = project_colour(props["warning"])
+        if feature["geometry"]["type"] == "LineString":
+            return {"color": colour, "weight": PROJECT_LINE_WEIGHT * marker_scale, "opacity": 0.8,
+                    "dashArray": f"{6 * marker_scale:g} {4 * marker_scale:g}"}
+        marker = props["kind"] == "project"
+        return {
+            "radius": (PROJECT_RADIUS if marker else PROJECT_VILLAGE_RADIUS) * marker_scale,
+            "fill": True, "fillColor": colour, "fillOpacity": 0.95 if marker else 0.8,
+            "color": "#222222" if marker else colour, "weight": (2 if marker else 1) * marker_scale, "opacity": 1,
+        }  # fmt: skip
+
+    styles = {feature["id"]: style(feature) for feature in features}
+    fields = ["project", "village", "status", "progress", "deadline"]
+    layer = folium.GeoJson(
+        {"type": "FeatureCollection", "features": features},
+        name=labels.get("layer", "projects"),
+        marker=folium.CircleMarker(),
+        style_function=lambda feature: styles[feature["id"]],
+        tooltip=folium.GeoJsonTooltip(
+            fields=fields, aliases=[_escaped(labels.get(f, f)) for f in fields], sticky=False
+        ),
+    )
+    layer.add_to(m)
+    return layer
+
+
 def village_bounds(
     boundaries: pd.DataFrame, selected: Sequence[str] = (), basemap: str = "osm"
 ) -> list[list[float]] | None:

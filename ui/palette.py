@@ -21,6 +21,7 @@ INCOMING_COLOUR = "#ff7f0e"
 DONE_COLOUR = "#2ca02c"
 ALERT_COLOUR = "#6a3d9a"  # police-alert hotspots: apart from every level colour
 SINGLE_COLOUR = "#4c78a8"  # bars with no colour map
+PROJECT_DONE_COLOUR = "#4c78a8"  # a key project done: apart from the 三色 of those still under way
 
 OUTLINE_COLOUR = "#555555"
 SELECTED_OUTLINE_COLOUR = "#111111"

@@ -25,6 +25,7 @@ from data_access import areas, formats, settings
 from data_access.filters import Filters
 from data_access.formulas import csv_safe_frame
 from data_access.masking import mask_frame, mask_history
+from data_access.models import PROJECT_DONE
 
 from . import assets, auth, charts, maps, palette, screen, shell, wall_layout
 from .data import query
@@ -411,6 +412,29 @@ def hotspot_markers(hotspots: pd.DataFrame) -> Callable[[object, str], object]:
                                                  marker_scale=scale)
 
 
+def project_markers(rows: pd.DataFrame) -> Callable[[object, str], object]:
+    """village_map's `draw` for the key projects' war map (projects.war_map): each project over
+    its villages in its 三色 colour; no person."""
+    labels = {key: t(key) for key in ("project", "village", "status", "progress")}
+    labels |= {"deadline": t("next_deadline"), "done": tv(PROJECT_DONE), "layer": t("projects")}
+    scale = _marker_scale()
+    return lambda m, basemap: maps.project_layer(m, rows, basemap=basemap, labels=labels, translate=tv,
+                                                 marker_scale=scale)
+
+
+def project_colour(warning) -> str:
+    """A key project's colour on the map and its bars: its 三色 warning, blue once done."""
+    return maps.project_colour(warning)
+
+
+def change_text(change) -> str:
+    """A village's movement in the ranking: '↑2', '↓1', '持平' (held its place), '新' (not ranked before)."""
+    if _missing(change):
+        return t("rank_new")
+    change = int(change)
+    return f"↑{change}" if change > 0 else f"↓{-change}" if change < 0 else t("rank_same")
+
+
 def _marker_scale() -> float:
     """How much larger markers are drawn: in proportion to the wall's unit (1 on a page)."""
     return wall_layout.unit_px(_wall_screen()) / wall_layout.BASE_UNIT_PX if shell.on_wall() else 1.0
@@ -424,6 +448,29 @@ def choice(label: str, options: Sequence[str], default: str, key: str, *,
     chosen = st.segmented_control(label, list(options), format_func=format_func, default=default, key=key,
                                   label_visibility="visible" if show_label else "collapsed")
     return chosen or default
+
+
+def url_choice(label: str, options: Sequence[str], default: str, param: str, *,
+               format_func: Callable[[str], str] = str) -> str:
+    """One of `options` on a segmented control whose value is also the URL's `param` (the option
+    itself, not its label, so that a link works in either language): a link opens it chosen, a
+    change goes back into the address bar. A value in the URL that is not an option is dropped
+    with a message. On the wall: the URL's value, else the default (nobody to pick)."""
+    asked = st.query_params.get(param)
+    if shell.on_wall():
+        return asked if asked in options else default
+    key = f"_choice_{param}"
+    if key not in st.session_state:
+        if asked is not None and asked not in options:
+            st.warning(t("bad_choice", names=literal(asked[:20])))
+        st.session_state[key] = asked if asked in options else default
+    chosen = st.segmented_control(label, list(options), format_func=format_func, key=key) or default
+    if chosen == default:
+        if param in st.query_params:
+            del st.query_params[param]
+    elif asked != chosen:
+        st.query_params[param] = chosen
+    return chosen
 
 
 def unit_toggle(key: str, units: Sequence[str], default: str) -> str:

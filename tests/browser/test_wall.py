@@ -29,6 +29,8 @@ from .wall_support import (
     CHROME_JS,
     CHROME_TEST_IDS,
     CLIPPED_JS,
+    FEWER_SIZES,
+    FEWER_SIZES_VIEWS,
     FONTS_JS,
     FULL_HD,
     MAP_VIEWS,
@@ -78,7 +80,8 @@ def test_each_board_fills_the_screen_with_big_type_and_no_chrome(base_url, page,
     min_font = MIN_FONT_PX * min(width, height) / 1080
     problems: list[str] = []
     smallest: dict[str, float] = {}
-    for view in wall.VIEWS:
+    views = [v for v in wall.VIEWS if v not in FEWER_SIZES_VIEWS or (width, height) in FEWER_SIZES]
+    for view in views:
         page.open_app(base_url, wall_url(view), wait=False)
         # Laid out for this screen once the browser has reported it (the root font is the unit).
         page.wait_for_function(f"() => Math.abs(parseFloat(getComputedStyle(document.documentElement).fontSize) - {unit}) < 0.1",
@@ -150,7 +153,9 @@ def test_no_person_on_the_wall(base_url, page, sqlite_demo):
     secrets = {v for row in [*stays, *landlords] for v in row if v}
     assert len(secrets) >= 20, secrets
     page.set_viewport_size(FULL_HD)
-    for view in wall.VIEWS:
+    # The boards of issue 18 hold no stay and no landlord: tests/pages/test_wall.py checks what
+    # they send against every person of the demo.
+    for view in (v for v in wall.VIEWS if v not in FEWER_SIZES_VIEWS):
         page.open_app(base_url, wall_url(view), wait=False)
         wait_for_board(page, view)
         html = page.content() + "".join(frame.content() for frame in page.frames[1:])

@@ -213,6 +213,15 @@ def test_war_map_draws_each_project_over_all_its_villages(conn, war_map):
     assert [None if pd.isna(d) else d for d in steps["days_left"]] == [None, -5]
 
 
+
+def test_projects_standing_splits_those_under_way_by_colour(conn, war_map):
+    period = Period(D(2026, 11, 1), TODAY)
+    assert projects.standing(conn, Filters(period), TODAY) == {
+        "red": 1, "yellow": 1, "green": 1, "progress": round((78 + 55 + 100) / 3, 1)}  # no progress: left out
+    assert projects.standing(conn, Filters(period, villages=("尚仁村",)), TODAY) == {
+        "red": 0, "yellow": 1, "green": 0, "progress": 77.5}
+    assert ranking.last_scored_month(conn) is None  # no score yet
+
 # ---------------------------------------------------------------- the village ranking
 
 
@@ -269,6 +278,30 @@ def test_ranking_ranks_moves_and_flags_the_last_three(conn, villages):
     assert first["change"].isna().all()  # nothing scored in April
 
 
+
+def test_the_ranking_summary_names_the_first_the_climber_and_the_bottom(conn, villages):
+    ids = [f.village(conn, f"村{k}") for k in range(5)]
+    for village, last_month, this_month in zip(ids, (70, 90, 80, 60, 85), (95, 90, 80, 80, 60)):
+        _scores(conn, village, D(2026, 5, 1), _all(last_month))
+        _scores(conn, village, D(2026, 6, 1), _all(this_month))
+    june = Filters(ranking.period_at("month", D(2026, 6, 30)))
+    assert june.period == Period(D(2026, 6, 1), D(2026, 6, 30))
+    assert ranking.summary(ranking.ranking(conn, june, EQUAL)) == {
+        "villages": 5, "first": "村0", "first_rank": 1, "first_total": 475.0, "mean_total": 405.0,
+        "climber": "村0", "climb": 3, "rectify": ["村2", "村3", "村4"]}
+    narrowed = ranking.summary(ranking.ranking(conn, Filters(june.period, villages=("村1", "村4")), EQUAL))
+    assert (narrowed["first"], narrowed["first_rank"], narrowed["climber"]) == ("村1", 2, None)  # nobody climbed
+    assert ranking.summary(ranking.ranking(conn, Filters(ranking.period_at("month", D(2026, 6, 29))), EQUAL)
+                           )["first"] == "村1"  # June not over yet: May's ranking
+    # In August, July's scores not in yet: June's ranking still.
+    assert ranking.last_scored_month(conn) == D(2026, 6, 1)
+    assert ranking.period_at("month", D(2026, 8, 3), ranking.last_scored_month(conn)) == june.period
+    assert ranking.period_at("quarter", D(2026, 10, 3), D(2026, 6, 1)) == Period(D(2026, 4, 1), D(2026, 6, 30))
+    assert ranking.period_at("month", D(2026, 5, 31), D(2026, 6, 1)) == Period(D(2026, 5, 1), D(2026, 5, 31))
+    assert ranking.summary(ranking.ranking(conn, Filters(Period(D(2001, 1, 1), D(2001, 1, 31))), EQUAL)) == {
+        "villages": 0, "first": None, "first_rank": None, "first_total": None, "mean_total": None,
+        "climber": None, "climb": None, "rectify": []}
+
 def test_a_village_tied_with_the_third_last_also_owes_a_note(conn, villages):
     ids = [f.village(conn, f"村{k}") for k in range(6)]
     for village, score in zip(ids, (100, 95, 80, 80, 70, 60)):
@@ -285,6 +318,10 @@ def test_ranking_periods():
     assert ranking.last_full("month", D(2026, 1, 5)) == Period(D(2025, 12, 1), D(2025, 12, 31))
     assert ranking.previous_months(Period(D(2026, 1, 1), D(2026, 6, 30))) == (D(2025, 7, 1), D(2025, 12, 1))
     assert ranking.previous_months(Period(D(2026, 3, 31), D(2026, 3, 31))) == (D(2026, 2, 1), D(2026, 2, 1))
+    # A view ranks the last whole period by its filter's reference day (that day may end it).
+    assert ranking.period_at("half_year", D(2026, 11, 23)) == Period(D(2026, 1, 1), D(2026, 6, 30))
+    assert ranking.period_at("quarter", D(2026, 9, 30)) == Period(D(2026, 7, 1), D(2026, 9, 30))
+    assert ranking.period_at("month", D(2026, 1, 1)) == Period(D(2025, 12, 1), D(2025, 12, 31))
 
 
 @pytest.mark.parametrize("text", [

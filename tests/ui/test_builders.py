@@ -298,6 +298,36 @@ def test_hotspots_are_sized_by_the_square_root_of_the_count():
     assert len(geojson_layers(render(m))[0]["features"]) == 3
 
 
+
+def test_the_war_map_joins_each_project_to_its_villages_in_its_colour():
+    """projects.war_map rows: a project over two villages, overdue; one done over one village."""
+    rows = pd.DataFrame({
+        "id": [1, 1, 2], "project": ["西北三环<b>", "西北三环<b>", "水表安装"], "status": ["推进中", "推进中", "已完成"],
+        "progress": [78.0, 78.0, 100.0], "next_deadline": [dt.date(2026, 11, 18)] * 2 + [None],
+        "warning": ["red", "red", None], "village": ["倪宅村", "凤凰村", "尚仁村"], "lat": [28.92, 28.92, 28.96],
+        "lon": [119.96, 119.98, 119.94], "project_lat": [28.92, 28.92, 28.96], "project_lon": [119.97, 119.97, 119.94],
+        "leader": ["应国华"] * 3, "responsible_person": ["倪建明"] * 3,
+    })  # fmt: skip
+    m = maps.base_map(HUAJIE, 13, "none")
+    layer = maps.project_layer(m, rows, basemap="none", labels={"done": "已完成"})
+    features = layer.data["features"]
+    kinds = [(f["geometry"]["type"], f["properties"]["kind"]) for f in features]
+    assert kinds == [("LineString", "project_village")] * 3 + [("Point", "project_village")] * 3 + [
+        ("Point", "project")] * 2, "lines under the villages' dots, the projects' markers on top"
+    colours = {(f["properties"]["project"], f["properties"]["kind"]): layer.style_function(f).get(
+        "fillColor", layer.style_function(f)["color"]) for f in features}
+    assert colours[("西北三环&lt;b&gt;", "project")] == palette.WARNING_COLOURS["red"], "escaped for the tooltip"
+    assert colours[("水表安装", "project")] == palette.PROJECT_DONE_COLOUR
+    west = [f for f in features if f["properties"]["project"].startswith("西北三环")]
+    assert west[0]["geometry"]["coordinates"] == [[119.97, 28.92], [119.96, 28.92]]
+    assert {f["properties"]["deadline"] for f in west} == {"2026-11-18"}
+    assert {f["properties"]["progress"] for f in west} == {"78%"}
+    done = next(f for f in features if f["properties"]["kind"] == "project" and f["properties"]["warning"] == "")
+    assert done["properties"]["deadline"] == "已完成"
+    html = render(m)
+    assert "应国华" not in html and "倪建明" not in html, "no person on the war map"
+    assert maps.project_layer(maps.base_map(HUAJIE, 13, "none"), rows.iloc[0:0], basemap="none", labels={}) is None
+
 def test_fit_uses_the_selected_villages():
     all_bounds = maps.village_bounds(villages(MICRO_CENTRE))
     one = maps.village_bounds(villages(MICRO_CENTRE), ["凤凰村"])
