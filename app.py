@@ -25,6 +25,8 @@ views = [
      "viewer"),
     ("alerts", st.Page("pages/alerts.py", title=t("alerts"), icon="🚨", url_path="alerts"), "viewer"),
     ("events", st.Page("pages/events.py", title=t("events"), icon="📋", url_path="events"), "viewer"),
+    ("stability", st.Page("pages/stability.py", title=t("stability"), icon="🛡️", url_path="stability"),
+     "viewer"),
     ("imports", st.Page("pages/imports.py", title=t("imports"), icon="📥", url_path="import"), "staff"),
     ("admin", st.Page("pages/admin.py", title=t("admin"), icon="🔑", url_path="admin"), "admin"),
 ]
