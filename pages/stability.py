@@ -55,7 +55,9 @@ else:
     by_village = query(ledgers.by_village, filters)
     main, side = board.areas()
     with main:
-        measure = widgets.choice(t("map_measure"), list(ledgers.HEADLINE.values()), "stability_found",
+        # The first ledger with records here (the micro-centre's four villages have no stability risk).
+        default = next((m for m in ledgers.HEADLINE.values() if by_village[m].any()), "stability_found")
+        measure = widgets.choice(t("map_measure"), list(ledgers.HEADLINE.values()), default,
                                  "stability_measure", format_func=lambda m: t(f"measure_{m}"))
         shading = by_village[["village", measure]].rename(columns={measure: "value"})
         widgets.village_map("stability_map", filters, values=shading, measure_label=t(f"measure_{measure}"),

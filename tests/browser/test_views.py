@@ -35,8 +35,9 @@ VIEWS = {
     "population": ("population", "异常待处置"),
     "alerts": ("alerts", "智能终端在线情况"),
     "events": ("events", "未办结事件"),
+    "stability": ("stability", "各村涉稳、信访、调解"),
 }
-NAV_ZH = ("总览", "风险隐患", "流动人口", "警情", "网格事件")
+NAV_ZH = ("总览", "风险隐患", "流动人口", "警情", "网格事件", "涉稳与信访调解")
 SHARED = "hazards?village=倪宅村&from=2026-01-01&to=2026-03-31"
 HOSTILE = "?village=%27%3B%20DROP%20TABLE%20alerts%3B--&from=2026-99-01"
 

@@ -23,7 +23,7 @@ from data_access.models import GridEvent, Village
 VILLAGES = ("倪宅村", "凤凰村", "桃源村", "上京岭村")  # the micro-centre's four
 VILLAGE_QUERY = "&".join(f"village={quote(v)}" for v in VILLAGES)
 MAP_IFRAME = "iframe[title='streamlit_folium.st_folium']"
-MAP_VIEWS = ("overview", "hazards", "population", "alerts")
+MAP_VIEWS = ("overview", "hazards", "population", "alerts", "stability")
 # Issue 16's table (1080p, 4K at 1:1, two 1080p panels side by side, a 3×3 wall of 1080p panels),
 # the smallest screen, and a portrait one.
 SCREENS = ((1920, 1080), (3840, 2160), (3840, 1080), (5760, 3240), (1280, 720), (1080, 1920))
