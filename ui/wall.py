@@ -28,7 +28,7 @@ from data_access.filters import local_now
 from . import assets, data, filter_bar, screen, shell, url, wall_layout, warnings
 from .i18n import t
 
-VIEWS = ("overview", "hazards", "population", "alerts", "events", "ranking", "projects")
+VIEWS = ("overview", "hazards", "population", "alerts", "events", "ranking", "projects", "stability")
 MIN_ROTATE_S, MAX_ROTATE_S = 5, 3600
 MIN_REFRESH_S, MAX_REFRESH_S = 1, 3600
 SECONDS_DIGITS = 4  # rotate=… in a URL: at most 9999, clamped to the bounds above
