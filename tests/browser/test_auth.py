@@ -24,9 +24,13 @@ pytestmark = pytest.mark.browser
 
 ENV = {"BASEMAP": "none"}  # no tile server: nothing leaves the machine
 VIEW_TITLES = {"overview": "总览", "hazards": "风险隐患", "review": "风险研判", "population": "流动人口",
-               "alerts": "警情", "events": "网格事件", "imports": "数据导入"}
-VIEWS_FOR = {"viewer": ("overview", "hazards", "population", "alerts", "events"),
-             "staff": ("overview", "hazards", "review", "population", "alerts", "events", "imports")}
+               "alerts": "警情", "events": "网格事件", "stability": "涉稳与信访调解", "imports": "数据导入"}
+VIEWS_FOR = {"viewer": ("overview", "hazards", "population", "alerts", "events", "stability"),
+             "staff": ("overview", "hazards", "review", "population", "alerts", "events", "stability",
+                       "imports")}
+# Listed in the navigation, but not opened here, for the suite's time: what the stability view
+# sends a viewer and staff is checked against its people with AppTest (tests/pages/test_stability.py).
+NOT_OPENED = ("stability",)
 WALL_VIEWS = ("overview", "hazards", "population", "alerts", "events")
 
 
@@ -112,7 +116,7 @@ def test_no_view_shows_a_clear_person(page, base_url, people, role):
     listed = [VIEW_TITLES[v] for v in VIEWS_FOR[role]]
     shown = [text.split()[-1] for text in nav.get_by_role("link").all_inner_texts()]  # icon, then title
     assert shown == listed, "the role's views, and only those"
-    for view in VIEWS_FOR[role]:
+    for view in (view for view in VIEWS_FOR[role] if view not in NOT_OPENED):
         nav.get_by_role("link", name=VIEW_TITLES[view]).click()
         wait_for_app(page)
         assert page.locator("[data-testid='stException']").count() == 0, view
