@@ -24,9 +24,9 @@ pytestmark = pytest.mark.browser
 
 ENV = {"BASEMAP": "none"}  # no tile server: nothing leaves the machine
 VIEW_TITLES = {"overview": "总览", "hazards": "风险隐患", "review": "风险研判", "population": "流动人口",
-               "alerts": "警情", "events": "网格事件", "imports": "数据导入"}
+               "alerts": "警情", "events": "网格事件", "warnings": "预警", "imports": "数据导入"}
 VIEWS_FOR = {"viewer": ("overview", "hazards", "population", "alerts", "events"),
-             "staff": ("overview", "hazards", "review", "population", "alerts", "events", "imports")}
+             "staff": ("overview", "hazards", "review", "population", "alerts", "events", "warnings", "imports")}
 WALL_VIEWS = ("overview", "hazards", "population", "alerts", "events")
 
 
