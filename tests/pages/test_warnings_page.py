@@ -201,6 +201,7 @@ def test_the_admin_editor_refuses_a_bad_threshold_naming_its_key_and_saves_a_goo
     at = rules_tab(app("admin", "admin"), "terminal_offline")
     rules = next(df.value for df in at.dataframe if "阈值" in df.value.columns)
     assert len(rules) == len(notify.CONDITIONS) and set(rules["启用"]) == {"✅"}
+    assert list(rules["规则"]) == list(notify.CONDITIONS), "a rule's name is no person's: not masked"
     at.number_input(key="rule_terminal_offline_hours").set_value(0)
     at.button(key="FormSubmitter:rule_edit-保存规则").click().run()
     refusals = [e.value for e in at.error]
