@@ -24,10 +24,11 @@ from .markdown import literal
 FORM = "rule_edit"
 _SAVED = "_rule_saved"
 CHANGES = ("notify.config", "audit")
-RULE_COLUMNS = {"name": "rule_name", "title": "rule_title", "enabled": "rule_enabled",
+# (a rule's and a channel's "name" go by other column names: widgets.table masks a "name" as a person's)
+RULE_COLUMNS = {"rule": "rule_name", "title": "rule_title", "enabled": "rule_enabled",
                 "thresholds": "rule_thresholds", "channels": "rule_channels", "updated_at": "rule_updated_at",
                 "updated_by": "rule_updated_by"}
-CHANNEL_COLUMNS = {"name": "channel_name", "kind": "channel_kind", "where": "channel_where"}
+CHANNEL_COLUMNS = {"channel": "channel_name", "kind": "channel_kind", "where": "channel_where"}
 CHOICES = {"levels": HAZARD_LEVELS, "counters": tuple(ZERO_COUNTERS)}  # list thresholds: some of these
 COUNTER_LABELS = {"civil_to_criminal": "zero_civil_to_criminal", "major_accident": "zero_major_accident",
                   "telecom_fraud": "zero_telecom_fraud"}
@@ -39,7 +40,7 @@ class Refused(ValueError):
 
 def rules_list(rules: pd.DataFrame) -> None:
     """The rules as they stand: on or off, thresholds, channels, last change."""
-    shown = rules.assign(
+    shown = rules.rename(columns={"name": "rule"}).assign(
         title=rules["title"].map(tv),
         enabled=rules["enabled"].map({True: "✅", False: "⛔"}),
         thresholds=rules["thresholds"].map(lambda d: json.dumps(d, ensure_ascii=False) if d else "—"),
@@ -50,7 +51,7 @@ def rules_list(rules: pd.DataFrame) -> None:
 
 def channels_list(channels: pd.DataFrame) -> None:
     st.caption(t("channels_list"))
-    widgets.table(channels[channels["enabled"]], CHANNEL_COLUMNS, aggregate=True)
+    widgets.table(channels[channels["enabled"]].rename(columns={"name": "channel"}), CHANNEL_COLUMNS, aggregate=True)
 
 
 def checked(name: str, given: dict) -> dict:
