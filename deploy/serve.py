@@ -109,12 +109,14 @@ class Deployment:
     apps: list[App]
     env: dict[str, str]
     streamlit_args: tuple[str, ...] = ()
+    address: str = "127.0.0.1"  # where nginx listens
     nginx: subprocess.Popen | None = None
     _stopped: bool = field(default=False, repr=False)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        host = "127.0.0.1" if self.address in ("0.0.0.0", "::", "[::]") else self.address
+        return f"http://{host}:{self.port}"
 
     @property
     def access_log(self) -> Path:
@@ -150,24 +152,31 @@ class Deployment:
     def wait_healthy(self, urls: Sequence[str], timeout_s: float = START_TIMEOUT_S) -> None:
         deadline = time.monotonic() + timeout_s
         waiting = list(urls)
-        while waiting:
+        while True:
             for app in self.apps:
                 if app.process is not None and app.process.poll() is not None:
                     raise RuntimeError(f"app on :{app.port} exited ({app.process.returncode}): see {app.log_path}")
             if self.nginx is not None and self.nginx.poll() is not None:
                 raise RuntimeError(f"nginx exited ({self.nginx.returncode}): see {self.prefix / 'logs'}")
             waiting = [url for url in waiting if not healthy(url)]
-            if waiting and time.monotonic() > deadline:
+            if not waiting:
+                return
+            if time.monotonic() > deadline:
                 raise RuntimeError(f"not healthy after {timeout_s:.0f} s: {', '.join(waiting)}")
-            if waiting:
-                time.sleep(0.2)
+            time.sleep(0.2)
 
     def check(self) -> list[str]:
         """One round of the active health check: restart a process that exited or has not answered
         /_stcore/health HEALTH_FAILURES times in a row. Returns what it did."""
         done = []
         for app in self.apps:
-            if app.process is None:
+            if app.process is None:  # run by someone else (systemd): only said
+                answered = healthy(app.url, timeout_s=HEALTH_INTERVAL_S)
+                if not answered and app.failures + 1 == HEALTH_FAILURES:
+                    done.append(f"app on :{app.port} does not answer /_stcore/health")
+                elif answered and app.failures >= HEALTH_FAILURES:
+                    done.append(f"app on :{app.port} answers again")
+                app.failures = 0 if answered else app.failures + 1
                 continue
             if app.process.poll() is not None:
                 done.append(f"app on :{app.port} exited ({app.process.returncode}): restarting it")
@@ -260,7 +269,7 @@ def start(
     app_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), app_env.get("PYTHONPATH")]))
     app_env["PYTHONUNBUFFERED"] = "1"
     deployment = Deployment(prefix, port, [App(p, prefix / "logs" / f"app-{p}.log") for p in app_ports],
-                            app_env, tuple(streamlit_args))
+                            app_env, tuple(streamlit_args), listen_address)
     try:
         if start_apps:
             if init:
@@ -269,8 +278,12 @@ def start(
             for app in deployment.apps:
                 deployment.start_app(app)
             deployment.wait_healthy([app.url for app in deployment.apps], timeout_s)
-        deployment.start_nginx(nginx, f"{listen_address}:{port}")
-        deployment.wait_healthy([deployment.url], timeout_s)
+        deployment.start_nginx(nginx, f"{listen_address}:{port}")  # (an IPv6 address in brackets)
+        if start_apps:
+            deployment.wait_healthy([deployment.url], timeout_s)
+        else:  # the processes may start after nginx (systemd): nginx itself must stay up
+            time.sleep(1)
+            deployment.wait_healthy([], timeout_s)
     except BaseException:
         deployment.stop()
         raise
@@ -317,7 +330,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.processes < 1:
         parser.error("at least one process")
     url = os.environ.get("DATABASE_URL", "")
-    if args.processes > 1 and not url.startswith("postgresql"):
+    if args.processes > 1 and not args.proxy_only and not url.startswith("postgresql"):
         log("WARNING: several processes on SQLite take turns to write; a deployment uses PostgreSQL (DATABASE_URL)")
     try:
         deployment = start(args.processes, port=args.port, first_app_port=args.first_app_port,
