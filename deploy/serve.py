@@ -339,7 +339,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (RuntimeError, subprocess.CalledProcessError) as error:
         log(f"ERROR: {error}")
         return 2
-    ports = ", ".join(f":{app.port}" for app in deployment.apps)
+    ports = ", ".join(f":{app.port}" + (f" (pid {app.process.pid})" if app.process else "") for app in deployment.apps)
     log(f"{len(deployment.apps)} process(es) on {ports} behind nginx at http://{args.address}:{deployment.port}/ "
         f"(config and logs in {deployment.prefix})")
     return supervise(deployment)

@@ -26,7 +26,7 @@ from deploy import serve
 
 from .conftest import ARTIFACTS_DIR, AppPage, wait_for_app
 from .helpers import FORM, SIDEBAR, sign_in_if_asked
-from .wall_support import BASE_ENV, count, tiles, wait_for_board
+from .wall_support import BASE_ENV, count, tiles
 
 pytestmark = pytest.mark.browser
 
@@ -79,8 +79,15 @@ def get(deployment: serve.Deployment, path: str, route: str | None = None):
         return error.code, error.headers, error.read()
 
 
-def served_by(deployment: serve.Deployment, route: str) -> set[str]:
-    return {line["upstream"] for line in log_lines(deployment) if line["route"] == route}
+def served_by(deployment: serve.Deployment, route: str, *, wait_s: float = 5) -> set[str]:
+    """The processes nginx's log says served `route` (waiting for a first line: nginx writes it
+    just after the response, so a client can read the response before the line is there)."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        found = {line["upstream"] for line in log_lines(deployment) if line["route"] == route}
+        if found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.05)
 
 
 @pytest.fixture(scope="module")
@@ -142,7 +149,8 @@ def test_two_processes_share_the_sessions_a_sign_in_holds_and_a_write_shows_on_t
         wall_context.add_cookies([{"name": "huajie_route", "value": wall_route, "url": proxy.url}])
         wall = AppPage(wall_context.new_page())
         wall.open_app(proxy.url, "/?mode=wall&playlist=hazards", wait=False)
-        wait_for_board(wall, "hazards")
+        wall.locator(".wall-tile", has_text=OPEN).wait_for(timeout=60_000)  # (its map need not be drawn)
+        wall.wait_for_app()
         open_before = count(tiles(wall)[OPEN])
 
         # The leader's write, through the first process: the item resolved.
