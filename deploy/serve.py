@@ -9,8 +9,9 @@ It creates or upgrades the database first (`data_access init`), starts the proce
 nginx (Debian's `nginx` package, with deploy/nginx.conf filled in under `--dir`: its pid, logs
 and temporary files; Debian's own nginx service is not used). While it runs it checks each
 process every HEALTH_INTERVAL_S and restarts one that exited or stopped answering. Ctrl-C or a
-TERM stops everything. Run as root, nginx is started as `nobody` (it needs no privilege: its port
-is above 1024 and its files are under `--dir`); the app processes run as the caller.
+TERM stops everything. Run as root, nginx is started as `nobody`: it needs no privilege, since its
+files are under `--dir`, but its port must then be above 1024 (port 80 as a service:
+deploy/systemd/huajie-proxy.service). The app processes run as the caller.
 """
 
 from __future__ import annotations
