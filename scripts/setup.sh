@@ -4,7 +4,7 @@
 #   scripts/setup.sh run  [streamlit args...]   install, vendor static assets, create and fill the
 #                                               database with demo data, start the dashboard and,
 #                                               beside it, the early-warning watcher
-#   scripts/setup.sh test [pytest args...]      install (with Chromium and CJK fonts), make sure
+#   scripts/setup.sh test [pytest args...]      install (with Chromium, CJK fonts, nginx), make sure
 #                                               PostgreSQL is up, vendor static assets, run pytest
 #   scripts/setup.sh lock [uv args...]          regenerate requirements.lock and requirements-test.lock
 #                                               from requirements*.txt (e.g. --upgrade-package pandas)
@@ -23,7 +23,9 @@ PYTHON="${PYTHON:-python3}"
 IN_CI=false
 [ "${CI:-}" = "true" ] && IN_CI=true
 DEFAULT_TEST_DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:5432/test"
-TEST_DEBS=(chromium chromium-driver fonts-noto-cjk fonts-noto-color-emoji)
+# nginx: tests/browser/test_proxy.py runs two app processes behind it (deploy/serve.py), as an
+# unprivileged process of its own; Debian's nginx service is not used and may stay stopped.
+TEST_DEBS=(chromium chromium-driver fonts-noto-cjk fonts-noto-color-emoji nginx)
 RUN_DEBS=(fonts-noto-cjk)   # the source of the CJK webfont (scripts/vendor_static.py)
 UV_VERSION=0.13.9           # makes the lock files (`lock`); installing needs only the venv's pip
 
