@@ -52,7 +52,7 @@ else:
     with side:
         colours = {v: palette.WARNING_COLOURS["red"] if r else palette.SINGLE_COLOUR
                    for v, r in zip(table["village"], table["rectify"])}
-        widgets.chart(table, lambda df: charts.bar_counts(
+        widgets.chart(table[["village", "total"]], lambda df: charts.bar_counts(
             df, "village", "total", t("ranking_totals"), colour_map=colours, sort=list(df["village"]),
             value_label=t("total"), height=widgets.CHART_HEIGHT if shell.on_wall() else None), t("ranking_totals"))
 

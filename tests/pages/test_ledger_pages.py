@@ -29,6 +29,7 @@ from data_access.models import (
 from .. import factories as f
 from ..conftest import BACKENDS
 from .test_pages import AS_OF, metrics, open_view, texts
+from .test_wall import open_wall
 
 D = dt.date
 JUNE = {"from": "2026-06-01", "to": "2026-06-30"}
@@ -187,6 +188,12 @@ def test_a_viewer_sees_the_projects_but_no_person(monkeypatch, town_url):
     headers = {h for df in at.dataframe for h in df.value.columns}
     assert "项目" in headers and not {"责任领导", "行政村责任人"} & headers
     assert not {"应国华", "应*华", "倪建明", "倪*明"} & set(texts(at).split())
+    wall = open_wall(monkeypatch, town_url, "projects")
+    for who, run in (("viewer", at), ("wall", wall)):
+        # What is sent, bytes and all: a chart's data travel as Arrow, where its strings are UTF-8.
+        sent = b"".join(e.proto.SerializeToString() for e in run.main if getattr(e, "proto", None) is not None)
+        assert "双舟线".encode() in sent and b"vega" in sent, who
+        assert not [name for name in ("应国华", "应*华", "倪建明", "倪*明") if name.encode() in sent], who
 
 
 def test_the_demos_projects_tiles_are_the_kpis(monkeypatch, demo_url):
