@@ -27,6 +27,9 @@ views = [
     ("events", st.Page("pages/events.py", title=t("events"), icon="📋", url_path="events"), "viewer"),
     ("ranking", st.Page("pages/ranking.py", title=t("ranking"), icon="🏆", url_path="ranking"), "viewer"),
     ("projects", st.Page("pages/projects.py", title=t("projects"), icon="🏗️", url_path="projects"), "viewer"),
+    ("stability", st.Page("pages/stability.py", title=t("stability"), icon="🛡️", url_path="stability"),
+     "viewer"),
+    ("warnings", st.Page("pages/warnings.py", title=t("warnings"), icon="🔔", url_path="warnings"), "staff"),
     ("imports", st.Page("pages/imports.py", title=t("imports"), icon="📥", url_path="import"), "staff"),
     ("admin", st.Page("pages/admin.py", title=t("admin"), icon="🔑", url_path="admin"), "admin"),
 ]

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Integer, bindparam, func, select
 
 from .filters import Filters, Shape, bound_period, bound_place, bound_values, resolve, shape_of
 from .models import Dispute, Grid, Village
-from .sql import count_if, read_frame
+from .sql import count_if, day_bucket, read_frame, to_dates
 
 RECORD_LIMIT = 500  # rows a list sends to the page; the count says how many there are in all
 WANTED = bindparam("wanted", type_=Integer)
@@ -65,6 +65,19 @@ def _by_village_statement(shape: Shape):
         .group_by(Village.name)
         .order_by(figures[0].desc(), Village.name)
     )
+
+
+def trend(conn: Connection, filters: Filters, unit: str = "week") -> pd.DataFrame:
+    """Per day, week or month of mediation: bucket, mediated, amount_yuan, alert_pushes."""
+    filters = resolve(conn, filters)
+    stmt = _trend_statement(conn.dialect.name, shape_of(filters), unit)
+    return to_dates(read_frame(conn, stmt, bound_values(filters)), "bucket")
+
+
+@functools.cache
+def _trend_statement(dialect: str, shape: Shape, unit: str):
+    bucket = day_bucket(dialect, Dispute.mediated_at, unit).label("bucket")
+    return select(bucket, *_figures()).where(_mediated(shape)).group_by(bucket).order_by(bucket)
 
 
 def records(conn: Connection, filters: Filters, limit: int = RECORD_LIMIT) -> tuple[pd.DataFrame, int]:

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Integer, bindparam, case, func, select
 
 from .filters import ENDS, Filters, Shape, bound_period, bound_place, bound_values, resolve, shape_of
 from .models import Grid, Petition, Village
-from .sql import count_if, read_frame
+from .sql import count_if, day_bucket, read_frame, to_dates
 
 RECORD_LIMIT = 500  # rows a list sends to the page; the count says how many there are in all
 WANTED = bindparam("wanted", type_=Integer)
@@ -61,6 +61,20 @@ def _by_village_statement(shape: Shape):
         .group_by(Village.name)
         .order_by(received.desc(), Village.name)
     )
+
+
+def trend(conn: Connection, filters: Filters, unit: str = "week") -> pd.DataFrame:
+    """Per day, week or month of receipt: bucket, received, resolved (of those, by the period's end)."""
+    filters = resolve(conn, filters)
+    stmt = _trend_statement(conn.dialect.name, shape_of(filters), unit)
+    return to_dates(read_frame(conn, stmt, bound_values(filters)), "bucket")
+
+
+@functools.cache
+def _trend_statement(dialect: str, shape: Shape, unit: str):
+    bucket = day_bucket(dialect, Petition.received_at, unit).label("bucket")
+    received, resolved = func.count().label("received"), count_if(_resolved()).label("resolved")
+    return select(bucket, received, resolved).where(_received(shape)).group_by(bucket).order_by(bucket)
 
 
 def records(conn: Connection, filters: Filters, limit: int = RECORD_LIMIT) -> tuple[pd.DataFrame, int]:

@@ -38,7 +38,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("WALL_ROTATE_S", "30", "Wall screen: seconds each view stays before the next."),
     Setting(
         "WALL_PLAYLIST",
-        "overview,hazards,population,alerts,events,ranking,projects",
+        "overview,hazards,population,alerts,events,ranking,projects,stability",
         "Wall screen: the views it cycles through, in order.",
     ),
     Setting(

@@ -22,7 +22,7 @@ from . import rules
 from .filters import ENDS, Filters, Shape, bound_period, bound_place, bound_values, resolve, shape_of
 from .hazards import IS_OPEN, LEVEL_RANK, LIST_LIMIT, REF, WANTED, warning_colour
 from .models import Grid, Hazard, Village
-from .sql import count_if, read_frame, to_dates
+from .sql import count_if, day_bucket, read_frame, to_dates
 
 
 def _values(filters: Filters, today: dt.date) -> dict:
@@ -41,13 +41,50 @@ def kpis(conn: Connection, filters: Filters) -> dict[str, int]:
     return {k: int(v) for k, v in row._mapping.items()}
 
 
-@functools.cache
-def _kpis_statement(shape: Shape):
-    return select(
+def _figures():
+    return (
         func.count().label("found"),
         count_if(Hazard.resolved_at < ENDS).label("resolved"),
         count_if(Hazard.mass_incident_risk.is_(True)).label("mass_incident_risks"),
-    ).where(_place(shape) & bound_period(Hazard.found_at))
+    )
+
+
+@functools.cache
+def _kpis_statement(shape: Shape):
+    return select(*_figures()).where(_place(shape) & bound_period(Hazard.found_at))
+
+
+def by_village(conn: Connection, filters: Filters) -> pd.DataFrame:
+    """Per village: village, found, resolved, mass_incident_risks (as kpis); most found first."""
+    filters = resolve(conn, filters)
+    return read_frame(conn, _by_village_statement(shape_of(filters)), bound_values(filters))
+
+
+@functools.cache
+def _by_village_statement(shape: Shape):
+    figures = _figures()
+    return (
+        select(Village.name.label("village"), *figures)
+        .join(Village, Village.id == Hazard.village_id)
+        .where(_place(shape) & bound_period(Hazard.found_at))
+        .group_by(Village.name)
+        .order_by(figures[0].desc(), Village.name)
+    )
+
+
+def trend(conn: Connection, filters: Filters, unit: str = "week") -> pd.DataFrame:
+    """Per day, week or month of finding: bucket, found, resolved (of those, by the period's end),
+    mass_incident_risks."""
+    filters = resolve(conn, filters)
+    stmt = _trend_statement(conn.dialect.name, shape_of(filters), unit)
+    return to_dates(read_frame(conn, stmt, bound_values(filters)), "bucket")
+
+
+@functools.cache
+def _trend_statement(dialect: str, shape: Shape, unit: str):
+    bucket = day_bucket(dialect, Hazard.found_at, unit).label("bucket")
+    return select(bucket, *_figures()).where(_place(shape) & bound_period(Hazard.found_at)).group_by(
+        bucket).order_by(bucket)
 
 
 def risks(conn: Connection, filters: Filters, today: dt.date, limit: int = LIST_LIMIT) -> pd.DataFrame:

@@ -1,13 +1,13 @@
 """账号与审计 Accounts and the audit log (admin): the accounts with their roles, add one, disable or
-enable one; and who saw personal data in clear, exported, or changed an account, filtered by
-action, person and date."""
+enable one; who saw personal data in clear, exported, or changed an account, filtered by action,
+person and date; and the warning rules' editor (ui/rules_editor.py)."""
 
 import datetime as dt
 
 import streamlit as st
 
-from data_access import accounts, audit
-from ui import account_forms, auth, shell, widgets
+from data_access import accounts, audit, notify
+from ui import account_forms, auth, rules_editor, shell, widgets
 from ui.data import query
 from ui.i18n import t
 
@@ -19,7 +19,8 @@ DEFAULT_DAYS = 30
 
 ctx = shell.page("admin")
 admin = auth.current()
-users_tab, log_tab = st.tabs([f"👥 {t('admin_accounts')}", f"📜 {t('admin_audit')}"])
+users_tab, log_tab, rules_tab = st.tabs([f"👥 {t('admin_accounts')}", f"📜 {t('admin_audit')}",
+                                        f"🔔 {t('admin_rules')}"])
 with users_tab:
     account_forms.flash()
     users = query(accounts.list_users)
@@ -42,3 +43,8 @@ with log_tab:
                 until=dt.datetime.combine(last + dt.timedelta(days=1), dt.time()) if last else None)
     widgets.table(log.assign(action=log["action"].map(lambda a: t(f"audit_{a}") if a in audit.ACTIONS else a)),
                   AUDIT_COLUMNS)
+with rules_tab:
+    rules, channels = query(notify.rules_table), query(notify.channels_table)
+    rules_editor.rules_list(rules)
+    rules_editor.editor(rules, channels)
+    rules_editor.channels_list(channels)

@@ -8,8 +8,20 @@ from ui.i18n import t
 ctx = shell.page("viewer")
 filters = ctx.filters
 figures = query(kpis.summary, filters, ctx.today)
-residents, alert, hazard, event, previous = (figures[key] for key in (
-    "population", "alerts", "hazards", "events", "alerts_previous_period"))
+residents, alert, hazard, event, previous, risk, petition, dispute = (figures[key] for key in (
+    "population", "alerts", "hazards", "events", "alerts_previous_period", "stability", "petitions",
+    "disputes"))
+ledgers_row = [  # seed 000's ledgers: stability risks, first petitions, mediated disputes
+    widgets.tile("stability_found", formats.count(risk["found"]),
+                 f"{t('resolved_n', n=formats.count(risk['resolved']))} · "
+                 f"{t('mass_incident_n', n=formats.count(risk['mass_incident_risks']))}",
+                 "red" if risk["mass_incident_risks"] else ""),
+    widgets.tile("petitions_received", formats.count(petition["received"]),
+                 t("resolved_n", n=formats.count(petition["resolved"]))),
+    widgets.tile("disputes_mediated", formats.count(dispute["mediated"]),
+                 f"{t('amount_n', n=formats.count(dispute['amount_yuan']))} · "
+                 f"{t('pushes_n', n=formats.count(dispute['alert_pushes']))}"),
+]
 board = widgets.board(
     [widgets.tile("residents_now", formats.count(residents["residents"]),
                   f"{t('arrivals')} {formats.count(residents['arrivals'])} · "
@@ -26,6 +38,9 @@ board = widgets.board(
      *(widgets.tile(rate, formats.rate(event[rate]))
        for rate in ("closure_rate", "on_time_rate", "transfer_rate"))],
     widgets.zero_tiles(figures["zero_days"]),
+    # Not on the wall: a third row of tiles there flattens the charts beside the map on every
+    # 16:9 screen, and the wall's playlist has these ledgers' own board (pages/stability.py).
+    *([] if ctx.wall else [ledgers_row]),
 )
 
 main, side = board.areas()

@@ -35,3 +35,15 @@ def test_every_label_the_code_uses_exists():
     for path in [ROOT / "app.py", *ROOT.glob("pages/*.py"), *ROOT.glob("ui/*.py")]:
         used |= set(re.findall(r"""\bt\(\s*["']([a-z0-9_]+)["']\s*[,)]""", path.read_text(encoding="utf-8")))
     assert not used - set(labels), sorted(used - set(labels))
+
+
+def test_the_run_command_starts_the_watcher_beside_the_dashboard():
+    """Issue 17: `scripts/setup.sh run` starts `data_access watch` in the background before the
+    dashboard, stops both together, and the README says so and gives the watcher's unit file."""
+    script = (ROOT / "scripts" / "setup.sh").read_text(encoding="utf-8")
+    run = script[script.index("    run)"):script.index("    test)")]
+    watcher, dashboard = run.index('-m data_access watch &'), run.index("-m streamlit run app.py")
+    assert watcher < dashboard and 'kill "$app" "$watcher"' in run
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "the early-warning watcher\n(`.venv/bin/python -m data_access watch`" in readme
+    assert "ExecStart=/opt/huajie-dashboard/.venv/bin/python -m data_access watch" in readme

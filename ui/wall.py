@@ -22,21 +22,23 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from data_access import areas, formats, settings
+from data_access import areas, formats, notify, settings
 from data_access.filters import local_now
 
-from . import assets, data, filter_bar, screen, shell, url, wall_layout
+from . import assets, data, filter_bar, screen, shell, url, wall_layout, warnings
 from .i18n import t
 
-VIEWS = ("overview", "hazards", "population", "alerts", "events", "ranking", "projects")
+VIEWS = ("overview", "hazards", "population", "alerts", "events", "ranking", "projects", "stability")
 MIN_ROTATE_S, MAX_ROTATE_S = 5, 3600
 MIN_REFRESH_S, MAX_REFRESH_S = 1, 3600
 SECONDS_DIGITS = 4  # rotate=… in a URL: at most 9999, clamped to the bounds above
 EARLY_TICK_S = 0.5  # a timer tick may come this much early: the view still moves on
 ROTATION_KEY = "_wall_rotation"
 DEFAULTS = {setting.name: setting.default for setting in settings.SETTINGS}
+# The clock, filled in by the server (the header is drawn again on every refresh: no blank
+# second) and then by the browser every second, in the same format.
 CLOCK_SCRIPT = """
-<div class="wall-clock" id="wall-clock"></div>
+<div class="wall-clock" id="wall-clock">{now}</div>
 <script>
 if (!window.wallClock) {
   window.wallClock = setInterval(function () {
@@ -114,26 +116,20 @@ def playlist() -> Playlist:
 
 
 def show() -> None:
-    """The whole wall screen: theme, header with clock, and the board that refreshes and rotates.
-    Everything is sized for the screen its browser reports (a 1080p one until it has)."""
+    """The whole wall screen: theme, and the board that refreshes and rotates under its header
+    (clock, open warnings). Everything is sized for the screen its browser reports (a 1080p one
+    until it has)."""
     plan = playlist()
-    unit = wall_layout.unit_px(screen.size_known() or wall_layout.FULL_HD)
+    size = screen.size_known() or wall_layout.FULL_HD
+    unit = wall_layout.unit_px(size)
     st.html(assets.stylesheet("wall.css") + f"<style>html {{ font-size: {unit:.2f}px; }}</style>")
-    with st.container(key="wall-header"):
-        screen.report_size()
-        demo = data.query(areas.has_demo_records)
-        title_em = wall_layout.text_em(t("app_title"))  # wall.css shrinks a long title to its room
-        st.html(
-            f'<div class="wall-header"><div class="wall-title" style="--em: {title_em:.2f}">'
-            f'{html.escape(t("app_title"))}</div>'
-            + (f'<div class="wall-demo">{html.escape(t("demo_short"))}</div>' if demo else "")
-            + CLOCK_SCRIPT + "</div>",
-            unsafe_allow_javascript=True,
-        )
+    screen.report_size()
 
     @st.fragment(run_every=plan.tick_s)
     def board() -> None:
         data.start_run()
+        with st.container(key="wall-header"):  # in the board: refreshed with it
+            header(wall_layout.shape(size))
         rotation = next_rotation(st.session_state.get(ROTATION_KEY), plan, local_now())
         st.session_state[ROTATION_KEY] = rotation
         view = plan.views[rotation.index]
@@ -162,3 +158,24 @@ def show() -> None:
                         f'{html.escape(t("data_as_of", time=f"{last_ok:%H:%M:%S}"))}</div>')
 
     board()
+
+
+def header(form: str) -> None:
+    """The title bar: the title, the demo badge, the open warnings' count and a ticker of the
+    newest (counts and places, never a person: ui/warnings.py), and the clock. On a tall screen
+    the warnings take a second line (wall_layout.header_height)."""
+    try:
+        demo = data.query(areas.has_demo_records)
+        counts, newest = data.query(notify.warning_counts), data.query(notify.ticker)
+    except data.DataUnavailable:  # the board below says so; the header keeps its place
+        demo, counts, newest = False, None, None
+    title_em = wall_layout.text_em(t("app_title"))  # wall.css shrinks a long title to its room
+    now = local_now()
+    st.html(
+        f'<div class="wall-header {form}"><div class="wall-title" style="--em: {title_em:.2f}">'
+        f'{html.escape(t("app_title"))}</div>'
+        + (f'<div class="wall-demo">{html.escape(t("demo_short"))}</div>' if demo else "")
+        + warnings.wall_html(counts, newest)
+        + CLOCK_SCRIPT.replace("{now}", f"{now.year}/{now.month}/{now.day} {now:%H:%M:%S}") + "</div>",
+        unsafe_allow_javascript=True,
+    )

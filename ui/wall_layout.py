@@ -24,7 +24,8 @@ SMALLEST_SCREEN, LARGEST_SCREEN = 240, 16_384  # a reported size outside these i
 
 # Heights and widths in units, as assets/wall.css draws them.
 GAP = 0.6  # between blocks, and around the page
-HEADER = 2.8  # the title bar with the clock
+HEADER = 2.8  # the title bar with the clock (and, beside the title, the warnings' badge and ticker)
+TICKER_ROW = 2.2  # on a tall screen the warnings' badge and ticker take a second line of the header
 VIEW_LINE = 2.0  # the view's name and period, the data time or the outage banner
 TILE_HEIGHT = 6.5  # label, value and note, with their padding
 TILE_MIN_WIDTH = 11.0
@@ -65,6 +66,12 @@ def believable(width: object, height: object) -> Screen | None:
 def unit_px(screen: Screen) -> float:
     """The root font size: 20 px at 1080p, in proportion to the screen's shorter side."""
     return BASE_UNIT_PX * min(screen.width, screen.height) / BASE_SHORT_SIDE_PX
+
+
+def header_height(form: str) -> float:
+    """The header's height in units: one line, or two on a tall screen (too narrow for the title,
+    the clock and the warnings' ticker side by side)."""
+    return HEADER + (TICKER_ROW if form == "tall" else 0.0)
 
 
 def shape(screen: Screen) -> str:
@@ -116,7 +123,7 @@ def layout(screen: Screen, tiles: int, split: tuple[int, int] = (3, 2), min_tile
     unit = unit_px(screen)
     form = shape(screen)
     page_width = screen.width / unit - 2 * GAP
-    below_header = screen.height / unit - (GAP + HEADER + GAP + VIEW_LINE + GAP) - GAP
+    below_header = screen.height / unit - (GAP + header_height(form) + GAP + VIEW_LINE + GAP) - GAP
     main_share = WIDE_MAIN_SHARE * split[0] / sum(split) if form == "wide" else split[0] / sum(split)
     tiles_width = page_width * (1 - main_share) - GAP if form == "wide" else page_width
     columns, rows = _tile_grid(tiles, tiles_width, min_tile_width)

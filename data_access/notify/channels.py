@@ -237,7 +237,8 @@ def _send_email(channel: Channel, message: Message) -> None:
 
 def _smtp_reason(exc: smtplib.SMTPException) -> str:
     code, text = getattr(exc, "smtp_code", None), getattr(exc, "smtp_error", b"")
-    text = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text or exc)
+    # (an error raised by smtplib itself, e.g. no STARTTLS offered, has no server text: its own)
+    text = text.decode("utf-8", "replace") if isinstance(text, bytes) and text else str(text or exc)
     return f"{code} {text}"[:200] if code else text[:200]
 
 

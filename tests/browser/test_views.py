@@ -37,8 +37,9 @@ VIEWS = {
     "events": ("events", "未办结事件"),
     "ranking": ("ranking", "排名榜"),
     "projects": ("projects", "工程进度榜"),
+    "stability": ("stability", "各村涉稳、信访、调解"),
 }
-NAV_ZH = ("总览", "风险隐患", "流动人口", "警情", "网格事件", "村级擂台", "重点工程")
+NAV_ZH = ("总览", "风险隐患", "流动人口", "警情", "网格事件", "村级擂台", "重点工程", "涉稳与信访调解")
 SHARED = "hazards?village=倪宅村&from=2026-01-01&to=2026-03-31"
 HOSTILE = "?village=%27%3B%20DROP%20TABLE%20alerts%3B--&from=2026-99-01"
 

@@ -475,3 +475,18 @@ def test_city_code_path_at_a_tiny_fraction_and_other_seeds(engine):
                                  effective=False, village_id=village).returning(Alert.id)
         ).scalar_one()  # fmt: skip
     assert new_id > counts["alerts"]
+
+
+def test_the_demo_sets_up_the_default_warning_rules_enabled(town):
+    """Issue 17: the demo creates the default rule set, each enabled with its default thresholds and
+    sent to every channel; it opens no warning itself (the watcher's first round does)."""
+    from data_access import notify
+    from data_access.models import NotifyWarning
+
+    with town(AS_OF).connect() as conn:
+        rules = notify.rules_table(conn)
+        warnings = conn.execute(select(func.count()).select_from(NotifyWarning)).scalar_one()
+    assert list(rules["name"]) == list(notify.CONDITIONS)
+    assert rules["enabled"].all() and not any(rules["channels"])
+    assert list(rules["thresholds"]) == [dict(c.defaults) for c in notify.CONDITIONS.values()]
+    assert warnings == 0

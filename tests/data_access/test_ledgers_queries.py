@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import Connection, insert
 
-from data_access import disputes, kpis, petitions, projects, ranking, stability
+from data_access import disputes, kpis, ledgers, petitions, projects, ranking, stability
 from data_access.filters import Filters, Period
 from data_access.masking import mask_frame
 from data_access.models import (
@@ -141,6 +141,46 @@ def test_disputes_mediated_amounts_and_alert_pushes(conn, villages):
     listed, matching = disputes.records(conn, Filters(Q3))
     assert matching == 3 and list(listed["alert_pushed"]) == [False, False, True]  # newest first
     assert set(mask_frame(listed)["mediator"]) == {"徐*英"}
+
+
+# ---------------------------------------------------------------- the three side by side (their view)
+
+
+def test_the_three_ledgers_per_village_and_per_month(conn, villages):
+    """ledgers.by_village and ledgers.trend: each ledger's counts under its own name, 0 where a
+    village or a month has none of one, villages with the most records first."""
+    ni, fh, sh = villages["倪宅村"], villages["凤凰村"], villages["尚仁村"]
+    f.hazard(conn, ni, T(2026, 7, 3), category="涉稳", mass_incident_risk=True)
+    f.hazard(conn, ni, T(2026, 9, 3), category="涉稳", status="已化解", resolved_at=T(2026, 9, 4))
+    f.hazard(conn, fh, T(2026, 8, 3), category="消防")  # not a stability risk
+    for received, resolved in ((T(2026, 7, 5), T(2026, 7, 6)), (T(2026, 7, 9), None), (T(2026, 10, 1), None)):
+        _insert(conn, Petition, village_id=fh, received_at=received, resolved_at=resolved)
+    _insert(conn, Dispute, village_id=sh, received_at=T(2026, 8, 1), mediated_at=T(2026, 8, 9),
+            amount_yuan=12_000, alert_pushed=True)
+    _insert(conn, Dispute, village_id=ni, received_at=T(2026, 8, 1), mediated_at=T(2026, 9, 9))
+    per_village = ledgers.by_village(conn, Filters(Q3))
+    assert per_village.to_dict("records") == [
+        {"village": "倪宅村", "stability_found": 2, "stability_resolved": 1, "mass_incident_risks": 1,
+         "petitions_received": 0, "petitions_resolved": 0, "disputes_mediated": 1, "amount_yuan": 0,
+         "alert_pushes": 0},
+        {"village": "凤凰村", "stability_found": 0, "stability_resolved": 0, "mass_incident_risks": 0,
+         "petitions_received": 2, "petitions_resolved": 1, "disputes_mediated": 0, "amount_yuan": 0,
+         "alert_pushes": 0},
+        {"village": "尚仁村", "stability_found": 0, "stability_resolved": 0, "mass_incident_risks": 0,
+         "petitions_received": 0, "petitions_resolved": 0, "disputes_mediated": 1, "amount_yuan": 12_000,
+         "alert_pushes": 1},
+    ]
+    assert list(ledgers.by_village(conn, Filters(Q3, villages=("尚仁村",)))["village"]) == ["尚仁村"]
+    monthly = ledgers.trend(conn, Filters(Q3), "month")
+    assert [(str(b), s, p, d) for b, s, p, d in monthly.itertuples(index=False, name=None)] == [
+        ("2026-07-01", 1, 2, 0), ("2026-08-01", 0, 0, 1), ("2026-09-01", 1, 0, 1)]
+    assert stability.trend(conn, Filters(Q3), "month")["resolved"].tolist() == [0, 1]
+    weekly = petitions.trend(conn, Filters(Q3), "week")
+    assert weekly[["received", "resolved"]].values.tolist() == [[1, 1], [1, 0]]
+    assert disputes.trend(conn, Filters(Q3, villages=("尚仁村",)), "month").to_dict("records") == [
+        {"bucket": D(2026, 8, 1), "mediated": 1, "amount_yuan": 12_000, "alert_pushes": 1}]
+    nothing = Filters(Period(D(2001, 1, 1), D(2001, 1, 31)))
+    assert ledgers.by_village(conn, nothing).empty and ledgers.trend(conn, nothing).empty
 
 
 # ---------------------------------------------------------------- key projects

@@ -453,3 +453,21 @@ def test_rules_are_kept_as_json_with_their_defaults(engine, village):
         stored = dict(conn.execute(select(NotifyRule.name, NotifyRule.thresholds)).all())
     assert json.loads(stored["alert_surge"]) == {"hours": 24, "baseline_days": 28, "min_alerts": 3, "factor": 2}
     assert set(stored) == set(notify.CONDITIONS)
+
+
+def test_starttls_asked_for_and_not_offered_sends_nothing_in_clear():
+    """smtp+tls:// needs STARTTLS: a server that does not offer it gets neither the password nor
+    the message (no falling back to plain text), and the reason names no secret."""
+    from data_access.notify.messages import trial_message
+
+    from ..receivers import Mailbox
+
+    mailbox = Mailbox()
+    try:
+        channel = Channel("邮箱", "email", mailbox.url.replace("smtp://", "smtp+tls://robot@"), "pw-123456",
+                          ("a@b.cn",))
+        with pytest.raises(channels.DeliveryError, match="STARTTLS") as refused:
+            channels.send(channel, trial_message(channel.name))
+    finally:
+        mailbox.close()
+    assert mailbox.messages == [] and "pw-123456" not in str(refused.value)

@@ -23,7 +23,7 @@ from ..factories import signed_in
 from ..leak_check import LeakCheck
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGES = ("overview", "hazards", "population", "alerts", "events")
+PAGES = ("overview", "hazards", "population", "alerts", "events", "stability")
 AS_OF = dt.date(2026, 11, 23)
 YEAR = {"from": "2026-01-01", "to": AS_OF.isoformat()}
 NOTHING = {"from": "2001-01-01", "to": "2001-01-31"}  # long before any record
@@ -251,7 +251,8 @@ def test_url_sets_period_and_language(monkeypatch, demo_url, view):
     shown = texts(at)
     assert "Villages" in [w.label for w in at.sidebar.multiselect]
     english = {"overview": "Closure rate", "hazards": "Hazards found", "population": "Residents now",
-               "alerts": "Effective alerts", "events": "On-time closure rate"}[view]
+               "alerts": "Effective alerts", "events": "On-time closure rate",
+               "stability": "Disputes mediated"}[view]
     assert english in [m.label for m in at.metric]
     assert "办结率" not in [m.label for m in at.metric] and "有效警情" not in shown
 

@@ -34,6 +34,9 @@ TILE = re.compile(r'<div class="wall-tile[^"]*"><div class="label">(.*?)</div>'
                   r'<div class="value"[^>]*>(.*?)</div>')
 NOTE = re.compile(r'<div class="note">(.*?)</div>')
 ID_NUMBER, PHONE = re.compile(r"\d{17}[\dX]"), re.compile(r"1\d{10}")
+# Tiles a page shows but its wall board leaves out: the overview's row of seed 000's ledgers,
+# which have a board of their own (a third row of tiles would flatten the overview's charts).
+PAGE_ONLY_TILES = {"overview": ("涉稳风险隐患", "初信初访", "调解矛盾纠纷")}
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +122,9 @@ def test_the_wall_shows_the_figures_of_the_views_own_page(monkeypatch, demo_url,
     page = open_page(monkeypatch, demo_url, view)
     board = open_wall(monkeypatch, demo_url, view)
     shown = wall_tiles(board)
-    assert shown == [(m.label, m.value) for m in page.metric], "the same tiles, in the same order"
+    expected = [(m.label, m.value) for m in page.metric if m.label not in PAGE_ONLY_TILES.get(view, ())]
+    assert shown == expected, "the same tiles, in the same order"
+    assert len(expected) == len(page.metric) - len(PAGE_ONLY_TILES.get(view, ()))
     assert len(shown) >= 6
     assert not board.metric, "drawn as the wall's own big tiles"
 

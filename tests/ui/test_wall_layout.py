@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from ui import wall_layout
-from ui.wall_layout import GAP, HEADER, TILE_HEIGHT, TILE_MIN_WIDTH, VIEW_LINE, Screen, layout
+from ui.wall_layout import GAP, TILE_HEIGHT, TILE_MIN_WIDTH, VIEW_LINE, Screen, layout
 
 SCREENS = [
     Screen(1280, 720), Screen(1920, 1080), Screen(2560, 1440), Screen(3840, 2160), Screen(7680, 4320),
@@ -37,7 +37,7 @@ def test_the_shape_follows_the_aspect(screen, shape):
 def test_a_board_fills_the_screen_and_no_more(screen, tiles):
     plan = layout(screen, tiles)
     unit = plan.unit
-    top = (GAP + HEADER + GAP + VIEW_LINE + GAP) * unit
+    top = (GAP + wall_layout.header_height(plan.shape) + GAP + VIEW_LINE + GAP) * unit
     tiles_height = (plan.tile_rows * TILE_HEIGHT + (plan.tile_rows - 1) * GAP + GAP) * unit
     assert plan.tile_columns * plan.tile_rows >= tiles > plan.tile_columns * (plan.tile_rows - 1)
     if plan.shape == "wide":  # the main area beside the tiles and the side area
@@ -96,3 +96,8 @@ def test_a_4k_wall_is_a_1080p_wall_twice_as_large():
 ])
 def test_only_a_sane_reported_size_is_believed(width, height, believed):
     assert (wall_layout.believable(width, height) is not None) is believed
+
+
+def test_a_tall_screen_gives_the_warnings_ticker_a_line_of_its_own():
+    assert wall_layout.header_height("tall") == wall_layout.HEADER + wall_layout.TICKER_ROW
+    assert wall_layout.header_height("standard") == wall_layout.header_height("wide") == wall_layout.HEADER
