@@ -54,7 +54,8 @@ else:
         widgets.note(t("projects_map_legend"))
     with side:
         colours = {p: widgets.project_colour(w) for p, w in zip(rows["project"], rows["warning"])}
-        widgets.chart(rows, lambda df: charts.bar_counts(
+        # Only what the bars draw: Altair sends its whole frame to the browser (the leader too).
+        widgets.chart(rows[["project", "progress"]], lambda df: charts.bar_counts(
             df, "project", "progress", t("projects_by_progress"), colour_map=colours, sort=list(df["project"]),
             value_label=t("progress"), height=widgets.CHART_HEIGHT if shell.on_wall() else None),
             t("projects_by_progress"))

@@ -25,8 +25,6 @@ table = query(ranking.ranking, ctx.filters.with_period(period))
 summary = ranking.summary(table)
 first, last = ranking.months(period)
 months = f"{first:%Y-%m}" if first == last else f"{first:%Y-%m} – {last:%Y-%m}"
-climb = (f"{summary['climber']} {widgets.change_text(summary['climb'])}" if summary["climber"]
-         else formats.NO_VALUE)
 board = widgets.board(
     [widgets.tile("ranking_months", months, t(f"ranking_{kind}")),
      widgets.tile("ranking_first", summary["first"] or formats.NO_VALUE,
@@ -34,7 +32,9 @@ board = widgets.board(
                   if summary["first"] else None, "green" if summary["first"] else ""),
      widgets.tile("villages_ranked", formats.count(summary["villages"])),
      widgets.tile("mean_total", formats.NO_VALUE if summary["mean_total"] is None else f"{summary['mean_total']:.2f}"),
-     widgets.tile("biggest_climb", climb),
+     widgets.tile("biggest_climb", summary["climber"] or formats.NO_VALUE,
+                  widgets.change_text(summary["climb"]) if summary["climber"] else None,
+                  "green" if summary["climber"] else ""),
      widgets.tile("rectify_count", formats.count(len(summary["rectify"])), "、".join(summary["rectify"]) or None,
                   "red" if summary["rectify"] else "")],
 )
@@ -52,14 +52,15 @@ else:
     with side:
         colours = {v: palette.WARNING_COLOURS["red"] if r else palette.SINGLE_COLOUR
                    for v, r in zip(table["village"], table["rectify"])}
-        widgets.chart(table, lambda df: charts.bar_counts(
+        widgets.chart(table[["village", "total"]], lambda df: charts.bar_counts(
             df, "village", "total", t("ranking_totals"), colour_map=colours, sort=list(df["village"]),
             value_label=t("total"), height=widgets.CHART_HEIGHT if shell.on_wall() else None), t("ranking_totals"))
 
     if not ctx.wall:
         st.subheader(t("ranking_table"))
+        scores = {c: [formats.NO_VALUE if v != v else f"{v:.2f}" for v in table[c]] for c in (*RANKING_TRACKS, "total")}
         shown = table.assign(change=table["change"].map(widgets.change_text),
-                             rectify=[t("rectify_owed") if r else "" for r in table["rectify"]])
+                             rectify=[t("rectify_owed") if r else "" for r in table["rectify"]], **scores)
         widgets.table(shown, {"rank": "rank", "village": "village", **TRACK_LABELS, "total": "total",
                               "change": "rank_change", "rectify": "rectify"},
                       cell_styles={"rectify": {t("rectify_owed"): widgets.WARNING_CELL_CSS["red"]}},

@@ -20,7 +20,7 @@ from streamlit.testing.v1.element_tree import Column, Widget
 
 from data_access import accounts, demo
 from data_access.db import forget_engines, get_engine
-from data_access.models import GridEvent, Hazard, House, PopulationStay
+from data_access.models import GridEvent, Hazard, House, PopulationStay, Project, ProjectVillage
 from ui import screen, wall, wall_layout
 from ui.wall_layout import Screen
 
@@ -63,6 +63,8 @@ def people(demo_url) -> dict[str, set[str]]:
         houses = conn.execute(select(House.landlord, House.landlord_phone)).all()
         others = conn.execute(select(Hazard.responsible_person)).scalars().all()
         others += conn.execute(select(GridEvent.reporter)).scalars().all()
+        others += conn.execute(select(Project.leader)).scalars().all()  # the key projects' (issue 18)
+        others += conn.execute(select(ProjectVillage.responsible_person)).scalars().all()
     names = {name for name in [*(s.name for s in stays), *(h.landlord for h in houses), *others]
              if name and len(name) >= 3}
     ids = {s.id_number for s in stays}
