@@ -89,6 +89,10 @@ class Counts:
     exceptions: int = 0
     errors: int = 0
     timeouts: int = 0
+    walls: int = 0  # reruns answered, by kind of session
+    leaders: int = 0
+    seconds: float = 0.0  # how long the reruns were driven (after every session had opened)
+    cpu: float = 0.0  # the server's CPU seconds meanwhile
     error_texts: list[str] = field(default_factory=list)
 
 
@@ -128,6 +132,8 @@ class Session:
             elif kind == "auto_rerun":
                 self.fragment_id = msg.auto_rerun.fragment_id
             elif kind == "script_finished":
+                if msg.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                    self.widget_ids.clear()  # what the run that follows draws counts
                 self.finished.put_nowait(msg.script_finished)
 
     def _note_delta(self, delta) -> None:
@@ -164,6 +170,7 @@ class Session:
             state.widget_states.widgets.append(widget)
         while not self.finished.empty():
             self.finished.get_nowait()
+        self.widget_ids.clear()  # what this run draws
         start = time.perf_counter()
         await self.ws.send(back.SerializeToString())
         deadline = start + RUN_TIMEOUT_S
@@ -186,49 +193,63 @@ class Session:
             states.append(WidgetState(id=self.widget_ids[key], string_value=value))
         states.append(WidgetState(id=self.widget_ids["submit"], trigger_value=True))
         await self.run(page=self.page, widgets=states)
+        if "sign_in_name" in self.widget_ids:  # the form again: the sign-in failed
+            self.counts.errors += 1
+            self.counts.error_texts.append(f"sign-in as {name} failed")
 
 
 # ---------------------------------------------------------------- profiles
 
 
-async def wall_loop(session: Session, every: float, until: float, rotate: int, record: bool) -> None:
-    query = {"mode": "wall", "rotate": str(rotate)}
-    await session.run(query=query)
+WALL_QUERY = {"mode": "wall"}
+
+
+async def wall_loop(session: Session, every: float, until: float, rotate: int) -> None:
+    query = {**WALL_QUERY, "rotate": str(rotate)}
     await asyncio.sleep(random.uniform(0, every))
     while time.perf_counter() < until:
         due = time.perf_counter() + every
         took = await session.run(query=query, fragment=True)
-        if took is not None and record:
+        if took is not None:
             session.counts.latencies.append(took)
+            session.counts.walls += 1
         await asyncio.sleep(max(0.0, due - time.perf_counter()))
 
 
-async def leader_loop(session: Session, every: float, until: float, record: bool) -> None:
-    await session.sign_in(*LEADER)
+async def leader_loop(session: Session, every: float, until: float) -> None:
     step = random.randrange(len(LEADER_VIEWS) * len(FILTERS))
     await asyncio.sleep(random.uniform(0, every))
     while time.perf_counter() < until:
         due = time.perf_counter() + every
         view, filters = LEADER_VIEWS[step % len(LEADER_VIEWS)], FILTERS[step % len(FILTERS)]
         took = await session.run(query=filters, page=view)
-        if took is not None and record:
+        if took is not None:
             session.counts.latencies.append(took)
+            session.counts.leaders += 1
         step += 1
         await asyncio.sleep(max(0.0, due - time.perf_counter()))
 
 
-async def drive(ws_url: str, profile: str, n: int, every: float, seconds: float, rotate: int) -> Counts:
-    """N sessions of `profile` for `seconds` (after each has opened and run once)."""
+async def drive(ws_url: str, profile: str, n: int, every: float, seconds: float, rotate: int,
+                pids: list[int] = ()) -> Counts:
+    """N sessions of `profile` for `seconds`, counted once every session has opened and run once
+    (a wall its first full run, a leader the sign-in)."""
     counts = Counts()
     sessions = [Session(ws_url, counts) for _ in range(n)]
-    for session in sessions:  # opened one after another, as people arrive
-        await session.open()
-    until = time.perf_counter() + seconds
     kinds = ["wall" if profile == "wall" or (profile == "mixed" and i % 2 == 0) else "leader" for i in range(n)]
     try:
+        for session, kind in zip(sessions, kinds):  # one after another, as people arrive
+            await session.open()
+            if kind == "wall":
+                await session.run(query={**WALL_QUERY, "rotate": str(rotate)})
+            else:
+                await session.sign_in(*LEADER)
+        started, cpu_before = time.perf_counter(), cpu_seconds(pids)
+        until = started + seconds
         await asyncio.gather(*(
-            wall_loop(s, every, until, rotate, True) if kind == "wall" else leader_loop(s, every, until, True)
+            wall_loop(s, every, until, rotate) if kind == "wall" else leader_loop(s, every, until)
             for s, kind in zip(sessions, kinds)))
+        counts.seconds, counts.cpu = time.perf_counter() - started, cpu_seconds(pids) - cpu_before
     finally:
         await asyncio.gather(*(s.close() for s in sessions), return_exceptions=True)
     return counts
@@ -373,8 +394,8 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
 
 
-def load_row(profile: str, n: int, every: float, counts: Counts, seconds: float, cpu: float, rss: float | None) -> str:
-    lat = counts.latencies
+def load_row(profile: str, n: int, every: float, counts: Counts, rss: float | None) -> str:
+    lat, seconds, cpu = counts.latencies, counts.seconds, counts.cpu
     if not lat:
         return f"| {profile} | {n} | {every:g} s | 0 | — | — | — | — | — | — | — | {counts.exceptions} | {counts.errors} |"
     rss_text = f"{rss:,.0f}" if rss is not None else "—"
@@ -437,12 +458,8 @@ def main(argv: list[str] | None = None) -> int:
         print(LOAD_HEADER, flush=True)
         for profile in profiles:
             for n in (int(x) for x in args.sessions.split(",")):
-                cpu_before, started = cpu_seconds(pids) if pids else 0.0, time.perf_counter()
-                counts = asyncio.run(drive(ws_url, profile, n, args.every, args.seconds, args.rotate))
-                elapsed = time.perf_counter() - started
-                cpu = cpu_seconds(pids) - cpu_before if pids else 0.0
-                print(load_row(profile, n, args.every, counts, elapsed, cpu, rss_mb(pids) if pids else None),
-                      flush=True)
+                counts = asyncio.run(drive(ws_url, profile, n, args.every, args.seconds, args.rotate, pids))
+                print(load_row(profile, n, args.every, counts, rss_mb(pids) if pids else None), flush=True)
                 if counts.exceptions or counts.errors or counts.timeouts:
                     failed = True
                     print(f"   !! {counts.error_texts[:3]}", flush=True)

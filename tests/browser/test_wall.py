@@ -11,7 +11,11 @@ runs them meanwhile). The maps draw with BASEMAP=none, so no request leaves 127.
 
 from __future__ import annotations
 
+import asyncio
+import importlib.util
+import sys
 import time
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
@@ -43,6 +47,7 @@ from .wall_support import (
 )
 
 pytestmark = pytest.mark.browser
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -149,3 +154,20 @@ def test_no_person_on_the_wall(base_url, page, sqlite_demo):
             assert "leaflet" in map_frame(page).content()
         leaked = sorted(s for s in secrets if s in html)
         assert not leaked, f"{view}: personal data on the wall: {leaked}"
+
+
+# --- many sessions at once (benchmarks/load.py's client, a smoke run) ---------------------------
+
+
+def test_the_load_client_drives_walls_and_leaders_with_replies_and_no_exception(base_url):
+    """A few seconds of benchmarks/load.py's mixed profile on the module's server (no browser: the
+    client speaks Streamlit's websocket protocol): every session gets its runs finished, the
+    leaders sign in through the form, and no exception or error box reaches a client."""
+    spec = importlib.util.spec_from_file_location("load_benchmark", ROOT / "benchmarks" / "load.py")
+    load = sys.modules.setdefault(spec.name, importlib.util.module_from_spec(spec))
+    spec.loader.exec_module(load)  # (registered first: its dataclasses look their module up)
+    ws_url = base_url.rstrip("/").replace("http", "ws", 1) + "/_stcore/stream"
+    counts = asyncio.run(load.drive(ws_url, "mixed", 2, every=1.0, seconds=2.0, rotate=5))
+    assert (counts.exceptions, counts.errors, counts.timeouts) == (0, 0, 0), counts.error_texts
+    assert len(counts.latencies) >= 2, "every session had a rerun answered"
+    assert counts.walls and counts.leaders, "both kinds of session were driven"
