@@ -94,27 +94,43 @@ def _shallow(value: Any) -> Any:
 
 
 class Memo:
-    """A small thread-safe LRU map: `get_or_build(key, build)` builds once per key."""
+    """A small thread-safe LRU map: `get_or_build(key, build)` builds once per key. Sessions that
+    ask for a key while it is being built wait for that build (walls rotate together: twenty
+    of them reach a new board in the same second) rather than build it too."""
 
     def __init__(self, entries: int):
         self.entries = entries
         self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self._building: dict[Hashable, threading.Lock] = {}
         self._lock = threading.Lock()
         self.builds = 0  # how many times build ran (the tests read it)
 
     def get_or_build(self, key: Hashable, build: Callable[[], Any]) -> Any:
-        with self._lock:
-            if key in self._items:
+        while True:
+            with self._lock:
+                if key in self._items:
+                    self._items.move_to_end(key)
+                    return self._items[key]
+                building = self._building.get(key)
+                if building is None:  # this thread builds it
+                    building = self._building[key] = threading.Lock()
+                    building.acquire()
+                    break
+            with building:  # another thread builds it: wait, then look again
+                pass
+        try:
+            value = build()
+            with self._lock:
+                self.builds += 1
+                self._items[key] = value
                 self._items.move_to_end(key)
-                return self._items[key]
-        value = build()  # outside the lock: two sessions may build the same entry once each
-        with self._lock:
-            self.builds += 1
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.entries:
-                self._items.popitem(last=False)
-        return value
+                while len(self._items) > self.entries:
+                    self._items.popitem(last=False)
+            return value
+        finally:
+            with self._lock:
+                del self._building[key]
+            building.release()
 
     def clear(self) -> None:
         with self._lock:

@@ -5,6 +5,9 @@ streamlit-folium exactly as st_folium would send it."""
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pandas as pd
 import streamlit_folium
 from streamlit.testing.v1 import AppTest
@@ -102,3 +105,22 @@ def test_the_same_data_is_drawn_from_the_cache_and_new_data_or_a_filter_is_built
     # built · the same again: kept · new data: built · another title: built
     assert at.session_state["charts"] == [1, 0, 1, 1]
     assert at.session_state["tables"] == [1, 0, 1]
+
+
+def test_sessions_asking_for_a_map_being_built_wait_for_that_build():
+    memo, started = render_cache.Memo(4), threading.Event()
+
+    def slow_build():
+        started.set()
+        time.sleep(0.2)
+        return "html"
+
+    first = threading.Thread(target=memo.get_or_build, args=("board", slow_build))
+    first.start()
+    started.wait(5)
+    others = [threading.Thread(target=memo.get_or_build, args=("board", slow_build)) for _ in range(5)]
+    for thread in others:
+        thread.start()
+    for thread in [first, *others]:
+        thread.join(10)
+    assert memo.builds == 1, "twenty walls reaching a new board build its map once"
