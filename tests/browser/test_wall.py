@@ -15,6 +15,7 @@ import asyncio
 import importlib.util
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -167,7 +168,9 @@ def test_the_load_client_drives_walls_and_leaders_with_replies_and_no_exception(
     load = sys.modules.setdefault(spec.name, importlib.util.module_from_spec(spec))
     spec.loader.exec_module(load)  # (registered first: its dataclasses look their module up)
     ws_url = base_url.rstrip("/").replace("http", "ws", 1) + "/_stcore/stream"
-    counts = asyncio.run(load.drive(ws_url, "mixed", 2, every=1.0, seconds=2.0, rotate=5))
+    # In a thread of its own: Playwright's sync API keeps an event loop running in this one.
+    with ThreadPoolExecutor(1) as pool:
+        counts = pool.submit(asyncio.run, load.drive(ws_url, "mixed", 2, every=1.0, seconds=2.0, rotate=5)).result(120)
     assert (counts.exceptions, counts.errors, counts.timeouts) == (0, 0, 0), counts.error_texts
     assert len(counts.latencies) >= 2, "every session had a rerun answered"
     assert counts.walls and counts.leaders, "both kinds of session were driven"
