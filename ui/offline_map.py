@@ -91,3 +91,40 @@ def asset_links(fmap: folium.Map) -> list[str]:
 def external_asset_links(fmap: folium.Map) -> list[str]:
     """The asset URLs of `fmap` that are not served by the app itself (should be empty)."""
     return [url for url in asset_links(fmap) if urlsplit(url).netloc or url.startswith("//")]
+
+
+def component_args(fmap: folium.Map) -> dict[str, Any]:
+    """What streamlit-folium's st_folium sends its component for `fmap` (a folium.Map, no
+    feature group or layer control added at draw time): the rendered HTML, header and Leaflet
+    script, the asset links and the map's bounds and zoom. Building them is most of a map's cost,
+    so the caller keeps them (ui/render_cache) and sends them again with `ui.widgets`' map
+    helper; a test checks they equal what st_folium sends."""
+    import streamlit_folium as sf  # its helpers: the same text st_folium builds
+
+    fmap.get_root().render()
+    fmap.render()
+    html = sf._get_html(fmap)
+    header = sf._get_header(fmap)
+    leaflet = sf._get_map_string(fmap)
+    try:
+        (south, west), (north, east) = fmap.get_bounds()
+    except (AttributeError, TypeError, ValueError):
+        south = west = north = east = None
+    css_links: list[str] = []
+    js_links: list[str] = []
+
+    def walk(element):
+        if isinstance(element, branca.colormap.ColorMap):
+            js_links[:0] = ["https://d3js.org/d3.v4.min.js", "https://cdnjs.cloudflare.com/ajax/libs/d3/3.5.5/d3.min.js"]
+        css_links.extend(href for _, href in getattr(element, "default_css", []))
+        js_links.extend(src for _, src in getattr(element, "default_js", []))
+        for child in getattr(element, "_children", {}).values():
+            walk(child)
+
+    walk(fmap)
+    return {
+        "script": leaflet, "header": header, "html": html, "id": sf.get_full_id(fmap),
+        "css_links": list(dict.fromkeys(css_links)), "js_links": list(dict.fromkeys(js_links)),
+        "bounds": {"_southWest": {"lat": south, "lng": west}, "_northEast": {"lat": north, "lng": east}},
+        "zoom": fmap.options.get("zoom"),
+    }

@@ -11,6 +11,7 @@ labels and no clicks, controls replaced by their defaults, and never a table or 
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import html
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -18,7 +19,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 import streamlit as st
+import streamlit_folium
 from streamlit.delta_generator import DeltaGenerator
+from streamlit.elements import vega_charts
 from streamlit_folium import st_folium
 
 from data_access import areas, formats, settings
@@ -27,10 +30,11 @@ from data_access.formulas import csv_safe_frame
 from data_access.masking import mask_frame, mask_history
 from data_access.models import PROJECT_DONE
 
-from . import assets, auth, charts, maps, palette, screen, shell, wall_layout
+from . import assets, auth, charts, maps, offline_map, palette, render_cache, screen, shell, wall_layout
 from .data import query
-from .i18n import has, t, tv
+from .i18n import has, language, t, tv
 from .markdown import literal
+from .render_cache import fingerprint
 
 MAP_CENTER = (28.9226, 119.9686)  # the Huajie town seat, WGS-84
 MAP_ZOOM = 13
@@ -228,14 +232,24 @@ def chart(df: pd.DataFrame | None, build: Callable[[pd.DataFrame], object], titl
             st.html(f'<div class="wall-status">{html.escape(nothing)}</div>')
         else:
             fonts = charts.wall_fonts(wall_layout.unit_px(_wall_screen()))
-            st.altair_chart(charts.for_wall(build(df), fonts, title), theme=None, width="stretch",
-                            height="stretch")
+            spec = _chart_spec(lambda: charts.for_wall(build(df), fonts, title), df, build, fonts, title)
+            st.vega_lite_chart(spec, theme=None, width="stretch", height="stretch")
     elif is_empty(df):
         if title:
             st.markdown(f"**{title}**")
         st.caption(t("no_data"))
     else:
-        st.altair_chart(build(df), width="stretch")
+        st.vega_lite_chart(_chart_spec(lambda: build(df), df, build), width="stretch")
+
+
+def _chart_spec(make: Callable[[], object], df: pd.DataFrame, *inputs) -> dict:
+    """The Vega-Lite spec of the Altair chart `make()` returns, as st.altair_chart would send it,
+    built once for the same frame, builder (its code, arguments and captured values), inputs and
+    language (render_cache): Altair's schema validation is most of a chart's cost. A copy, since
+    Streamlit adjusts the spec it is given."""
+    drawn = fingerprint("chart", df, inputs, language())
+    spec = render_cache.charts.get_or_build(drawn, lambda: vega_charts._convert_altair_to_vega_lite_spec(make()))
+    return copy.deepcopy(spec)
 
 
 def _bucket_bounds(day: dt.date, unit: str) -> tuple[dt.date, dt.date]:
@@ -331,10 +345,10 @@ def table(
     if df.empty:
         st.caption(t("no_data"))
         return None
-    shown = translated(mask_frame(df), *translate)[[c for c in columns if c in df.columns]]
-    shown = csv_safe_frame(_dates_as_text(shown))  # the table's CSV download writes the cells as shown
-    data = shown.rename(columns={c: t(key) for c, key in columns.items()})
-    styled = [(t(columns[c]), css) for c, css in (cell_styles or {}).items() if c in shown.columns]
+    data = render_cache.tables.get_or_build(
+        fingerprint("table", df, columns, tuple(translate), language()),
+        lambda: _table_frame(df, columns, translate))
+    styled = [(t(columns[c]), css) for c, css in (cell_styles or {}).items() if c in df.columns]
     if styled:
         data = data.style
         for label, css in styled:
@@ -344,6 +358,14 @@ def table(
     if total is not None and total > len(df):
         st.caption(t("showing_first", total=formats.count(total), shown=formats.count(len(df))))
     return event.selection.rows[0] if pick_key and event.selection.rows else None
+
+
+def _table_frame(df: pd.DataFrame, columns: Mapping[str, str], translate: Iterable[str]) -> pd.DataFrame:
+    """What table() shows of `df`: masked, translated, dates as text, safe as CSV, labelled.
+    Kept in render_cache by the frame's contents (read only: never changed after this)."""
+    shown = translated(mask_frame(df), *translate)[[c for c in columns if c in df.columns]]
+    shown = csv_safe_frame(_dates_as_text(shown))  # the table's CSV download writes the cells as shown
+    return shown.rename(columns={c: t(key) for c, key in columns.items()})
 
 
 def records(label: str, df: pd.DataFrame, total: int, columns: Mapping[str, str], **kwargs) -> None:
@@ -368,48 +390,93 @@ def village_map(
     Panning and zooming do not rerun the page. On the wall: names always shown, large type, no
     clicks, and the same HTML for the same data, so a refresh does not redraw it."""
     wall = shell.on_wall()
-    basemap = settings.get("BASEMAP")
+    basemap, tianditu_key = settings.get("BASEMAP"), settings.get("TIANDITU_KEY")
     boundaries = query(areas.boundaries)
-    try:
-        m = maps.base_map(MAP_CENTER, MAP_ZOOM, basemap, settings.get("TIANDITU_KEY"))
-    except ValueError:  # a mistyped BASEMAP setting: say so rather than break the view
+    unit = wall_layout.unit_px(_wall_screen()) if wall else None
+
+    def build():
+        try:
+            m = maps.base_map(MAP_CENTER, MAP_ZOOM, basemap, tianditu_key)
+        except ValueError:  # a mistyped BASEMAP setting
+            return None
+        shading = None if values is None else dict(zip(values["village"], values["value"]))
+        maps.village_layer(m, boundaries, shading, measure_label=measure_label, selected=filters.villages,
+                           basemap=basemap, permanent_labels=wall)
+        if draw is not None:
+            draw(m, basemap)
+        maps.fit(m, boundaries, filters.villages, basemap=basemap)
+        if wall:  # the map is a document of its own: its text sizes follow the wall's unit there too
+            m.options["zoomSnap"] = WALL_MAP_ZOOM_SNAP
+            unit_css = f"<style>:root {{ --wall-unit: {unit:.1f}px; }}</style>"
+            m.get_root().header.add_child(maps.folium.Element(unit_css))
+            m.get_root().header.add_child(maps.folium.Element(assets.stylesheet("wall-map.css")))
+        # The same ids for the same map: the same HTML, so a rerun does not redraw it.
+        return offline_map.component_args(maps.freeze_ids(m))
+
+    # Kept by what it draws (render_cache): the data, the labels, the filter, the screen's unit.
+    drawn = fingerprint("village_map", boundaries, values, measure_label, tuple(filters.villages), basemap,
+                        tianditu_key, wall, unit, getattr(draw, "inputs", draw), language())
+    args = render_cache.maps.get_or_build(drawn, build)
+    if args is None:  # say so rather than break the view
         st.warning(t("map_unavailable"), icon="🗺️")
         return
-    shading = None if values is None else dict(zip(values["village"], values["value"]))
-    maps.village_layer(m, boundaries, shading, measure_label=measure_label, selected=filters.villages,
-                       basemap=basemap, permanent_labels=wall)
-    if draw is not None:
-        draw(m, basemap)
-    maps.fit(m, boundaries, filters.villages, basemap=basemap)
-    if wall:  # the map is a document of its own: its text sizes follow the wall's unit there too
-        unit = wall_layout.unit_px(_wall_screen())
-        m.options["zoomSnap"] = WALL_MAP_ZOOM_SNAP
-        unit_css = f"<style>:root {{ --wall-unit: {unit:.1f}px; }}</style>"
-        m.get_root().header.add_child(maps.folium.Element(unit_css))
-        m.get_root().header.add_child(maps.folium.Element(assets.stylesheet("wall-map.css")))
-        # streamlit-folium sizes its map once, when first drawn: another height is another map.
-        st_folium(maps.freeze_ids(m), key=f"{key}_{height}", height=height, use_container_width=True,
-                  returned_objects=[])
+    if wall:  # streamlit-folium sizes its map once, when first drawn: another height is another map.
+        show_folium(args, key=f"{key}_{height}", height=height, returned_objects=[])
         return
-    state = st_folium(m, key=key, height=height, use_container_width=True,
-                      returned_objects=["last_active_drawing"])
+    state = show_folium(args, key=key, height=height, returned_objects=["last_active_drawing"])
     shell.clicked_village(state)
     st.caption(t("map_click_hint"))
 
 
-def hazard_markers(points: pd.DataFrame) -> Callable[[object, str], object]:
+@dataclass(frozen=True, eq=False)
+class MapLayer:
+    """What village_map draws on top of the villages (`add(m, basemap)`), and what that depends
+    on (`inputs`: part of the map's cache key)."""
+
+    add: Callable[[object, str], object]
+    inputs: tuple
+
+    def __call__(self, m, basemap: str):
+        return self.add(m, basemap)
+
+
+def show_folium(args: Mapping, *, key: str, height: int, returned_objects: list[str]):
+    """streamlit-folium's component for a map built by offline_map.component_args (what
+    st_folium(m, key=key, height=height, use_container_width=True, returned_objects=…) sends),
+    so that a map kept in render_cache is sent again without being built again."""
+    hash_key = args.get(("hash", key))
+    if hash_key is None:  # (a regex over the whole script: kept with the map)
+        hash_key = streamlit_folium.generate_js_hash(args["script"], key, False)
+        args[("hash", key)] = hash_key
+    defaults = {"last_active_drawing": None, "bounds": args["bounds"], "zoom": args["zoom"]}
+
+    def on_change():
+        st.session_state[key] = st.session_state.get(hash_key, {})
+
+    return streamlit_folium._component_func(
+        script=args["script"], header=args["header"], html=args["html"], id=args["id"], key=hash_key,
+        height=height, width=None, returned_objects=returned_objects,
+        default={k: v for k, v in defaults.items() if k in returned_objects}, zoom=None, center=None,
+        feature_group=None, return_on_hover=False, layer_control=None, pixelated=False,
+        css_links=args["css_links"], js_links=args["js_links"], on_change=on_change, wrap_longitude=False)
+
+
+def hazard_markers(points: pd.DataFrame) -> MapLayer:
     """village_map's `draw` for hazards (hazards.map_points): markers coloured by level."""
     labels = {"title": t("title"), "level": t("level"), "status": t("status"), "layer": t("hazards")}
     scale = _marker_scale()
-    return lambda m, basemap: maps.hazard_layer(m, points, basemap=basemap, translate=tv, labels=labels,
-                                                marker_scale=scale)
+    return MapLayer(lambda m, basemap: maps.hazard_layer(m, points, basemap=basemap, translate=tv, labels=labels,
+                                                         marker_scale=scale),
+                    ("hazards", points, labels, scale, language()))
 
 
-def hotspot_markers(hotspots: pd.DataFrame) -> Callable[[object, str], object]:
+def hotspot_markers(hotspots: pd.DataFrame) -> MapLayer:
     """village_map's `draw` for alert hotspots (alerts.hotspots): circles sized by count."""
     scale = _marker_scale()
-    return lambda m, basemap: maps.hotspot_layer(m, hotspots, basemap=basemap, label=t("hotspots"),
-                                                 marker_scale=scale)
+    label = t("hotspots")
+    return MapLayer(lambda m, basemap: maps.hotspot_layer(m, hotspots, basemap=basemap, label=label,
+                                                          marker_scale=scale),
+                    ("hotspots", hotspots, label, scale))
 
 
 def project_markers(rows: pd.DataFrame) -> Callable[[object, str], object]:

@@ -11,8 +11,13 @@ runs them meanwhile). The maps draw with BASEMAP=none, so no request leaves 127.
 
 from __future__ import annotations
 
+import asyncio
+import importlib.util
 import re
+import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
@@ -46,6 +51,8 @@ from .wall_support import (
 )
 
 pytestmark = pytest.mark.browser
+ROOT = Path(__file__).resolve().parents[2]
+
 # Boards checked at a few of SCREENS only, for the suite's time: the stability board (issue 18)
 # cost 5-20 s a size (6 s at 1080p, 20 s at 4K and larger), 75 s at all six; it is drawn by the
 # same widgets and wall_layout as the others, so the smallest and the portrait screen, where
@@ -209,3 +216,22 @@ def test_the_headers_warnings_badge_and_ticker_fit_landscape_and_portrait(base_u
         assert all(header["fits"]) and not header["overlap"] and header["below"], header
         assert min(header["fonts"]) >= MIN_FONT_PX * min(width, height) / 1080 - 0.5, header
         assert not page.evaluate(OVERFLOW_JS), (width, height)
+
+
+# --- many sessions at once (benchmarks/load.py's client, a smoke run) ---------------------------
+
+
+def test_the_load_client_drives_walls_and_leaders_with_replies_and_no_exception(base_url):
+    """A few seconds of benchmarks/load.py's mixed profile on the module's server (no browser: the
+    client speaks Streamlit's websocket protocol): every session gets its runs finished, the
+    leaders sign in through the form, and no exception or error box reaches a client."""
+    spec = importlib.util.spec_from_file_location("load_benchmark", ROOT / "benchmarks" / "load.py")
+    load = sys.modules.setdefault(spec.name, importlib.util.module_from_spec(spec))
+    spec.loader.exec_module(load)  # (registered first: its dataclasses look their module up)
+    ws_url = base_url.rstrip("/").replace("http", "ws", 1) + "/_stcore/stream"
+    # In a thread of its own: Playwright's sync API keeps an event loop running in this one.
+    with ThreadPoolExecutor(1) as pool:
+        counts = pool.submit(asyncio.run, load.drive(ws_url, "mixed", 2, every=1.0, seconds=2.0, rotate=5)).result(120)
+    assert (counts.exceptions, counts.errors, counts.timeouts) == (0, 0, 0), counts.error_texts
+    assert len(counts.latencies) >= 2, "every session had a rerun answered"
+    assert counts.walls and counts.leaders, "both kinds of session were driven"
