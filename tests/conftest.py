@@ -36,6 +36,9 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")  # gw0, gw1, … under xdist
 
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_ADMIN_URL else [])
+# For a test of what only PostgreSQL does (two writers at once): it runs there alone rather than
+# being collected for SQLite and skipped.
+POSTGRESQL_ONLY = pytest.mark.parametrize("backend", [b for b in BACKENDS if b == "postgresql"], indirect=True)
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -31,6 +31,7 @@ from data_access.models import (
 from data_access.notify import watcher
 
 from .. import factories as f
+from ..conftest import POSTGRESQL_ONLY
 from ..receivers import FULL_ID, FULL_PHONE, Mailbox, Robot, dingtalk_signature_ok
 
 PROJECT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -246,12 +247,11 @@ def test_email_carries_the_warnings_and_the_daily_briefing_pdf(db):
 # ---------------------------------------------------------------- two watchers
 
 
-def test_claims_skip_what_another_watcher_holds(db, backend, monkeypatch):
+@POSTGRESQL_ONLY  # SQLite has one writer at a time: a second claim waits for the first
+def test_claims_skip_what_another_watcher_holds(db, monkeypatch):
     """What makes two watchers send each delivery once, shown step by step: a claim skips rows
     another transaction has locked (PostgreSQL: FOR UPDATE SKIP LOCKED) and rows under another's
     lease; a lease that ran out (a watcher that died) is claimed again."""
-    if backend != "postgresql":
-        pytest.skip("SQLite has one writer at a time: a second claim waits for the first")
     with db.begin() as conn:
         notify.add_channel(conn, notify.Channel("群", "dingtalk", "http://127.0.0.1:9/robot/send"), by="test")
     now = local_now()
@@ -270,9 +270,8 @@ def test_claims_skip_what_another_watcher_holds(db, backend, monkeypatch):
     assert again == held_by_a  # the oldest rows again: their lease ran out
 
 
-def test_two_watcher_processes_send_each_warning_once(db, robot, backend):
-    if backend != "postgresql":
-        pytest.skip("two watchers share a PostgreSQL; on SQLite one writer at a time is the rule")
+@POSTGRESQL_ONLY  # two watchers share a PostgreSQL; on SQLite one writer at a time is the rule
+def test_two_watcher_processes_send_each_warning_once(db, robot):
     add_dingtalk(robot)
     robot.reset(delay=0.2)  # slow, so that the two overlap
     env = {**os.environ, "DATABASE_URL": db.url.render_as_string(hide_password=False), "PUBLIC_URL": PUBLIC_URL}
