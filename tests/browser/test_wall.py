@@ -131,7 +131,8 @@ def test_each_board_fills_the_screen_with_big_type_and_no_chrome(base_url, page,
 
 
 def test_rotation_visits_every_view_in_playlist_order(base_url, page):
-    playlist = ["overview", "hazards", "population", "alerts", "events"]
+    playlist = ["overview", "alerts", "events"]  # the order of three shows the rule; every board is
+    # opened by the layout test
     rotate_s = 5
     assert rotate_s >= wall.MIN_ROTATE_S  # a smaller value would be clamped to MIN_ROTATE_S
     page.set_viewport_size(FULL_HD)
