@@ -17,7 +17,7 @@ within the first interval):
 
   wall     `/?mode=wall&rotate=R`: the duty room's screen. One full run, then what the browser's
            timer sends: a rerun of the board's fragment (the id from the ForwardMsg auto_rerun),
-           the playlist rotating through the five boards.
+           the playlist rotating through its boards.
   leaders  a leader signed in (leader / leader-demo; the sign-in form filled through its widgets)
            moving through the views (overview, hazards, review, population, alerts, events), each
            step a new view and one of a few filters in the URL (the whole area, one village, the
@@ -64,9 +64,12 @@ from streamlit.proto.Alert_pb2 import Alert  # noqa: E402
 from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 
+from ui import wall  # noqa: E402
+
 LEADER = ("leader", "leader-demo")
-LEADER_VIEWS = ("overview", "hazards", "review", "population", "alerts", "events")
-WALL_BOARDS = ("overview", "hazards", "population", "alerts", "events")
+LEADER_VIEWS = ("overview", "hazards", "review", "population", "alerts", "events", "ranking", "projects",
+                "stability", "warnings")
+WALL_BOARDS = wall.VIEWS
 # The filters a leader's steps cycle through: what the sidebar puts in the URL.
 FILTERS = (
     {},
