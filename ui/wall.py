@@ -129,7 +129,10 @@ def show() -> None:
     def board() -> None:
         data.start_run()
         with st.container(key="wall-header"):  # in the board: refreshed with it
-            header(wall_layout.shape(size))
+            try:
+                header(wall_layout.shape(size))
+            except Exception:  # as the board's below: a header that fails must not take the board along
+                shell.report_failure("wall header")
         rotation = next_rotation(st.session_state.get(ROTATION_KEY), plan, local_now())
         st.session_state[ROTATION_KEY] = rotation
         view = plan.views[rotation.index]

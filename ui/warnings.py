@@ -134,7 +134,8 @@ def wall_ticker_items(ticker: pd.DataFrame) -> list[tuple[str, str]]:
     for row in ticker.head(TICKER_ITEMS).itertuples(index=False):
         short = f"warning_short_{row.rule}"
         rule = t(short) if has(short) else tv(row.rule_title)
-        items.append((row.severity, " · ".join(p for p in (f"{row.opened_at:%H:%M}", rule, row.village) if p)))
+        place = row.village if isinstance(row.village, str) else ""  # none (NULL, NaN): a town-wide rule
+        items.append((row.severity, " · ".join(p for p in (f"{row.opened_at:%H:%M}", rule, place) if p)))
     return items
 
 

@@ -253,3 +253,20 @@ def test_a_board_that_fails_shows_a_short_message_on_the_wall(monkeypatch, demo_
     assert str(ROOT) not in "".join(str(e.value) for e in (*at.error, *at.markdown))
     failure = next(r for r in caplog.records if r.name == "ui.shell")
     assert failure.getMessage().startswith("view alerts failed at ") and "secret.py" in str(failure.exc_info[1])
+
+
+def test_a_header_that_fails_leaves_the_board_on_the_wall(monkeypatch, demo_url, caplog):
+    """The header (title, warnings, clock) runs in the board's fragment: its failure is reported
+    in its place, and the board's figures stay."""
+    from ui import warnings
+
+    def broken(*args, **kwargs):
+        raise TypeError(f"cannot join {ROOT}/ui/warnings.py")
+
+    monkeypatch.setattr(warnings, "wall_html", broken)
+    at = run(monkeypatch, demo_url, mode="wall", playlist="alerts", **YEAR).run()
+    assert not at.exception
+    assert any("本页出现错误" in e.value for e in at.error)
+    assert sum("wall-tile" in h.value for h in at.html) >= 1, "the board's tiles are still there"
+    failure = next(r for r in caplog.records if r.name == "ui.shell")
+    assert failure.getMessage().startswith("view wall header failed at ")

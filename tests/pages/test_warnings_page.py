@@ -14,6 +14,7 @@ import json
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import streamlit as st
 from sqlalchemy import delete, insert, select, update
@@ -227,6 +228,20 @@ def test_the_admin_editor_refuses_a_bad_threshold_naming_its_key_and_saves_a_goo
 
 BADGE = re.compile(r'<div class="wall-warn ([a-z]*)"><span>预警</span> <b>(.*?)</b></div>')
 TICKER = re.compile(r'<div class="wall-ticker-item[^"]*"[^>]*>(.*?)</div>')
+
+
+def test_a_town_wide_warning_tickers_with_no_place():
+    """A rule with no village (a zero counter, the daily briefing): NULL from the database, NaN
+    once pandas has mixed it with others. Its line has the time and the rule only."""
+    from ui import warnings
+
+    at = dt.datetime(2026, 12, 3, 8, 5)
+    ticker = pd.DataFrame({"opened_at": [at, at, at], "severity": ["red", "orange", "blue"],
+                           "rule": ["zero_counter", "daily_briefing", "hazard_overdue"],
+                           "rule_title": ["零发生", "每日简报", "隐患逾期"], "village": [None, float("nan"), "倪宅村"]})
+    lines = [line for _, line in warnings.wall_ticker_items(ticker)]
+    assert [line.split(" · ")[0] for line in lines] == ["08:05"] * 3
+    assert [len(line.split(" · ")) for line in lines] == [2, 2, 3] and lines[2].endswith(" · 倪宅村"), lines
 
 
 def test_the_wall_header_counts_the_open_warnings_and_tickers_the_newest_with_no_person(db):
