@@ -11,6 +11,8 @@ from ui import charts, shell, widgets
 from ui.data import query
 from ui.i18n import t
 
+WALL_BARS = 10
+
 RISK_COLUMNS = {
     "mass_incident_risk": "mass_incident_risk", "warning": "warning", "level": "level", "title": "title",
     "status": "status", "village": "village", "grid": "grid", "responsible_person": "baoan_leader",
@@ -69,8 +71,11 @@ else:
             df, "bucket", series, t("ledgers_trend"), height=widgets.CHART_HEIGHT), t("ledgers_trend"))
         widgets.partial_buckets_note(filters.period, unit, ctx.today)
         title = f"{t(f'measure_{measure}')} · {t('by_village')}"
-        widgets.chart(by_village[by_village[measure] > 0], lambda df: charts.bar_counts(
-            df, "village", measure, title), title)
+        bars = by_village[by_village[measure] > 0]
+        if ctx.wall:  # below the trend, the wall has room for about ten readable bars, not 26
+            bars = bars.nlargest(WALL_BARS, measure)
+            title = f"{title} · {t('top_n', n=WALL_BARS)}"
+        widgets.chart(bars, lambda df: charts.bar_counts(df, "village", measure, title), title)
 
     if not ctx.wall:
         st.subheader(t("stability_list"))
