@@ -112,9 +112,12 @@ def wall_tiles(at: AppTest) -> list[tuple[str, str]]:
 
 
 def everything_sent(at: AppTest) -> str:
-    """Every element of the run as text, as the browser receives it (chart data and map HTML too)."""
+    """Every element of the run as the browser receives it (map HTML and chart data too): as text,
+    and as its bytes decoded, since a chart's data travel as Arrow, whose strings the text form
+    prints as octal escapes (a name in a chart's data would pass unseen)."""
     protos = [e.proto for e in at.main if getattr(e, "proto", None) is not None]
-    return "\n".join(text_format.MessageToString(proto, as_utf8=True) for proto in protos)
+    return "\n".join(text_format.MessageToString(proto, as_utf8=True) + "\n"
+                     + proto.SerializeToString().decode("utf-8", "replace") for proto in protos)
 
 
 @pytest.mark.parametrize("view", wall.VIEWS)
