@@ -3,6 +3,8 @@ half-year's (半年打擂) ranking, chosen in the URL (`?ranking=quarter`): each
 scores, total, movement since the period before, the bottom ones owing a rectification note
 (整改说明), and the villages on the map shaded by rank."""
 
+import calendar
+
 import streamlit as st
 
 from data_access import formats, ranking
@@ -24,9 +26,12 @@ period = ranking.period_at(kind, ctx.filters.period.reference_day(ctx.today), qu
 table = query(ranking.ranking, ctx.filters.with_period(period))
 summary = ranking.summary(table)
 first, last = ranking.months(period)
-months = f"{first:%Y-%m}" if first == last else f"{first:%Y-%m} – {last:%Y-%m}"
+# Short, to fit its tile, with the year in its note: a quarter or a half-year never spans two.
+names = {"first": first.month, "last": last.month,  # numbers in Chinese, names in English
+         "first_name": calendar.month_abbr[first.month], "last_name": calendar.month_abbr[last.month]}
+months = t("months_one" if first == last else "months_span", **names)
 board = widgets.board(
-    [widgets.tile("ranking_months", months, t(f"ranking_{kind}")),
+    [widgets.tile("ranking_months", months, f"{first.year} · {t(f'ranking_{kind}')}"),
      widgets.tile("ranking_first", summary["first"] or formats.NO_VALUE,
                   t("rank_and_total", rank=summary["first_rank"], total=f"{summary['first_total']:.2f}")
                   if summary["first"] else None, "green" if summary["first"] else ""),
