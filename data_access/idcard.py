@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
@@ -16,6 +17,8 @@ PROVINCES = {
     "61": "陕西", "62": "甘肃", "63": "青海", "64": "宁夏", "65": "新疆",
     "71": "台湾", "81": "香港", "82": "澳门",
 }  # fmt: skip
+
+ID_SHAPE = re.compile(r"[0-9]{17}[0-9X]")
 
 
 def check_char(first17: str) -> str:
@@ -33,7 +36,7 @@ def problem(value: str) -> str | None:
     """Why `value` is not a valid ID number, or None when it is."""
     if len(value) != 18:
         return "ID number must have 18 characters"
-    if not value[:17].isdigit() or not (value[17].isdigit() or value[17] == "X"):
+    if not ID_SHAPE.fullmatch(value):  # ASCII only: str.isdigit() takes ², ① and ２, which int() may refuse
         return "ID number must be 17 digits and a digit or X"
     if value[:2] not in PROVINCES:
         return "ID number has an unknown province code"

@@ -125,6 +125,15 @@ def test_the_bulk_id_check_agrees_with_idcard(noise, first17s):
         assert (value is not None) == (problem is None and bool(expected)), (text, errors.get(i))
 
 
+def test_digits_that_are_not_ascii_make_an_id_number_invalid_not_a_crash():
+    valid = "11010119900307123" + idcard.check_char("11010119900307123")
+    assert idcard.problem(valid) is None
+    for hostile in ("1101011990030712²X", "110101199003071２3X", "11010119900307①23X", "١١٠١٠١١٩٩٠٠٣٠٧١٢٣X"):
+        assert idcard.problem(hostile) == "ID number must be 17 digits and a digit or X", hostile
+        values, errors = parsing.parse_id_number([hostile], TODAY)
+        assert values == [None] and errors, hostile
+
+
 def test_header_spellings():
     names = header_map(HAZARDS)
     for spelling in (
