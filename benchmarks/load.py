@@ -44,14 +44,10 @@ import argparse
 import asyncio
 import os
 import random
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
@@ -64,6 +60,7 @@ from streamlit.proto.Alert_pb2 import Alert  # noqa: E402
 from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 
+from benchmarks import streamlit_server  # noqa: E402
 from ui import wall  # noqa: E402
 
 LEADER = ("leader", "leader-demo")
@@ -339,12 +336,6 @@ def rss_mb(pids: list[int]) -> float:
     return total / 1024
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def demo_database(workdir: Path) -> str:
     from data_access import demo, schema
     from data_access.db import get_engine
@@ -355,38 +346,6 @@ def demo_database(workdir: Path) -> str:
     schema.upgrade(engine)
     demo.generate(engine, scale="town", as_of=local_now().date())
     return url
-
-
-def start_server(database: str, port: int, log_path: Path, server_args: list[str],
-                 env_extra: dict[str, str]) -> subprocess.Popen:
-    env = dict(os.environ, DATABASE_URL=database, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1", **env_extra)
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-               "--server.address", "127.0.0.1", "--server.port", str(port),
-               "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false", *server_args]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
-                               stdout=log_path.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"streamlit exited:\n{log_path.read_text()}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
-                if r.read().strip() == b"ok":
-                    return process
-        except OSError:
-            pass
-        time.sleep(0.2)
-    stop_server(process)
-    raise SystemExit(f"streamlit not healthy after 60 s:\n{log_path.read_text()}")
-
-
-def stop_server(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
 
 
 # ---------------------------------------------------------------- the report
@@ -441,10 +400,10 @@ def main(argv: list[str] | None = None) -> int:
     else:
         workdir = Path(tempfile.mkdtemp(prefix="load_"))
         database = args.database or demo_database(workdir)
-        port = free_port()
+        port = streamlit_server.free_port()
         log_path = workdir / "server.log"
         env_extra = dict(item.split("=", 1) for item in args.env)
-        server = start_server(database, port, log_path, args.server_arg, env_extra)
+        server = streamlit_server.start(database, port, log_path, env=env_extra, args=args.server_arg)
         base, pids = f"http://127.0.0.1:{port}/", [server.pid]
         print(f"server pid {server.pid} on {base}, database {database}, log {log_path}", flush=True)
     ws_url = base.replace("http", "ws", 1) + "_stcore/stream"
@@ -470,7 +429,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if failed else 0
     finally:
         if server is not None:
-            stop_server(server)
+            streamlit_server.stop(server)
 
 
 if __name__ == "__main__":

@@ -24,14 +24,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -43,6 +40,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 from sqlalchemy import delete, func, insert, select  # noqa: E402
 
+from benchmarks import streamlit_server  # noqa: E402
 from data_access import demo, schema  # noqa: E402
 from data_access.db import get_engine  # noqa: E402
 from data_access.filters import local_now  # noqa: E402
@@ -91,12 +89,6 @@ def settle(page) -> None:
         page.wait_for_function(QUIET_JS, polling=50, timeout=10_000)
     except PlaywrightTimeout:
         pass
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def rss_kb(pid: int) -> int:
@@ -183,63 +175,9 @@ def remove_events(url: str) -> None:
 
 
 def start_server(url: str, port: int, log_path: Path, rotate_s: int) -> subprocess.Popen:
-    env = dict(
-        os.environ,
-        DATABASE_URL=url,
-        WALL_REFRESH_S="1",
-        CACHE_TTL_S="1",
-        WALL_ROTATE_S=str(rotate_s),
-        BASEMAP="none",
-        PYTHONPATH=str(ROOT),
-        PYTHONUNBUFFERED="1",
-    )
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "app.py",
-        "--server.headless",
-        "true",
-        "--server.address",
-        "127.0.0.1",
-        "--server.port",
-        str(port),
-        "--server.fileWatcherType",
-        "none",
-        "--browser.gatherUsageStats",
-        "false",
-    ]
-    process = subprocess.Popen(
-        command,
-        cwd=ROOT,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=log_path.open("wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"streamlit exited:\n{log_path.read_text()}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
-                if r.read().strip() == b"ok":
-                    return process
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit("streamlit not healthy after 60 s")
-
-
-def stop_server(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+    """The wall's server refreshing every second, its cache as short, no basemap."""
+    env = {"WALL_REFRESH_S": "1", "CACHE_TTL_S": "1", "WALL_ROTATE_S": str(rotate_s), "BASEMAP": "none"}
+    return streamlit_server.start(url, port, log_path, env=env)
 
 
 def third_medians(values: list[float]) -> tuple[float, float]:
@@ -266,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
 
     workdir = Path(tempfile.mkdtemp(prefix="wall_soak_"))
     url = prepare_database(args.url, workdir)
-    port = free_port()
+    port = streamlit_server.free_port()
     log_path = workdir / "server.log"
     server = start_server(url, port, log_path, args.rotate)
     print(f"server pid {server.pid} on 127.0.0.1:{port}; log {log_path}", flush=True)
@@ -342,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
             exceptions = page.locator("[data-testid='stException']").count()
             browser.close()
     finally:
-        stop_server(server)
+        streamlit_server.stop(server)
         if args.insert_every:
             remove_events(url)
 

@@ -34,7 +34,7 @@ def test_the_app_imports_only_packages_that_requirements_txt_names():
 
 def test_tests_and_benchmarks_import_only_packages_that_the_test_requirements_name():
     result = deptry("tests", "benchmarks", "--requirements-files", "requirements-test.txt",
-                    "--exclude", r"\.venv", *first_party("data_access", "ui", "deploy", "tests"),
+                    "--exclude", r"\.venv", *first_party("data_access", "ui", "deploy", "tests", "benchmarks"),
                     "--ignore", "DEP002")  # the runtime's packages are there for the app, not for tests
     assert result.returncode == 0, result.stdout + result.stderr
 
