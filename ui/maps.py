@@ -519,14 +519,20 @@ def hazard_layer(
     if not features:
         return None
     fields = ["title", "level", "status"] if "title" in features[0]["properties"] else ["level", "status"]
+    return _circle_layer(m, features, lambda feature: styles[feature["id"]], labels.get("layer", "hazards"),
+                         fields, [labels.get(f, f) for f in fields])
+
+
+def _circle_layer(m: folium.Map, features: list[dict], style: Callable[[dict], dict], name: str,
+                  fields: list[str], aliases: list[str]) -> folium.GeoJson:
+    """One GeoJSON layer of circle markers (and lines) on `m`: one element for any number of
+    points, styled per feature, with a tooltip of `fields` under the titles `aliases`."""
     layer = folium.GeoJson(
         {"type": "FeatureCollection", "features": features},
-        name=labels.get("layer", "hazards"),
+        name=name,
         marker=folium.CircleMarker(),
-        style_function=lambda feature: styles[feature["id"]],
-        tooltip=folium.GeoJsonTooltip(
-            fields=fields, aliases=[_escaped(labels.get(f, f)) for f in fields], sticky=False
-        ),
+        style_function=style,
+        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=[_escaped(a) for a in aliases], sticky=False),
     )
     layer.add_to(m)
     return layer
@@ -575,15 +581,7 @@ def hotspot_layer(m: folium.Map, df: pd.DataFrame, *, basemap: str, label: str, 
             "opacity": 0.8,
         }
 
-    layer = folium.GeoJson(
-        {"type": "FeatureCollection", "features": features},
-        name=label or "alerts",
-        marker=folium.CircleMarker(),
-        style_function=style,
-        tooltip=folium.GeoJsonTooltip(fields=["alerts"], aliases=[_escaped(label)], sticky=False),
-    )
-    layer.add_to(m)
-    return layer
+    return _circle_layer(m, features, style, label or "alerts", ["alerts"], [label])
 
 
 PROJECT_RADIUS, PROJECT_VILLAGE_RADIUS = 11, 4  # a project's marker, and the dot at each of its villages
@@ -661,17 +659,8 @@ def project_layer(
 
     styles = {feature["id"]: style(feature) for feature in features}
     fields = ["project", "village", "status", "progress", "deadline"]
-    layer = folium.GeoJson(
-        {"type": "FeatureCollection", "features": features},
-        name=labels.get("layer", "projects"),
-        marker=folium.CircleMarker(),
-        style_function=lambda feature: styles[feature["id"]],
-        tooltip=folium.GeoJsonTooltip(
-            fields=fields, aliases=[_escaped(labels.get(f, f)) for f in fields], sticky=False
-        ),
-    )
-    layer.add_to(m)
-    return layer
+    return _circle_layer(m, features, lambda feature: styles[feature["id"]], labels.get("layer", "projects"),
+                         fields, [labels.get(f, f) for f in fields])
 
 
 def village_bounds(
