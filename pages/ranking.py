@@ -52,7 +52,7 @@ else:
         # Every village with its rank (a village filter outlines its own): none shown as a rank of 0.
         ranks = query(ranking.by_village, Filters(period))
         widgets.village_map("ranking_map", ctx.filters, values=ranks, measure_label=t("rank"),
-                            height=board.map_height)
+                            height=board.map_height, lowest=1)  # ranks start at 1
         widgets.note(t("ranking_map_legend"))
     with side:
         colours = {v: palette.WARNING_COLOURS["red"] if r else palette.SINGLE_COLOUR

@@ -332,8 +332,10 @@ def village_layer(
     selected: Sequence[str] = (),
     basemap: str,
     permanent_labels: bool = False,
+    lowest: float = 0,
 ) -> folium.GeoJson | None:
-    """All village polygons as one GeoJSON layer, shaded by `values` (village name → number).
+    """All village polygons as one GeoJSON layer, shaded by `values` (village name → number), in
+    classes from `lowest`, the smallest value the measure can take (palette.class_breaks).
 
     boundaries: data_access.areas.boundaries() — name, work_area, boundary, center_lat, center_lon.
     values None draws outlines only; otherwise a village missing from `values` counts as 0 and a
@@ -353,7 +355,7 @@ def village_layer(
     chosen = set(selected)
     shaded = values is not None
     numbers = [f["properties"]["value"] for f in features] if shaded else []
-    breaks = palette.class_breaks(numbers)
+    breaks = palette.class_breaks(numbers, lowest=lowest)
 
     def style(feature: dict) -> dict:
         props = feature["properties"]

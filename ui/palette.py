@@ -38,20 +38,21 @@ def is_whole(values: Sequence[float]) -> bool:
     return all(float(v).is_integer() for v in values)
 
 
-def class_breaks(values: Sequence[float], classes: int = len(SEQUENTIAL)) -> list[float]:
-    """Equal-interval class edges from 0: ascending, one more than the number of classes.
+def class_breaks(values: Sequence[float], classes: int = len(SEQUENTIAL), lowest: float = 0) -> list[float]:
+    """Equal-interval class edges from `lowest` (the smallest value the measure can take: 0 for
+    counts, 1 for ranks): ascending, one more than the number of classes.
 
     Class i holds breaks[i] <= v < breaks[i + 1] (the last class also holds its top edge).
     Whole-number data gets whole-number edges, with the top edge one past the maximum, and no
     more classes than distinct counts, so a maximum of 3 is not split into fractions.
     """
-    top = max(values, default=0)
-    if top <= 0:
-        return [0.0, 1.0]
+    top = max(values, default=lowest)
+    if top <= lowest:
+        return [float(lowest), float(lowest) + 1]
     if is_whole(values):
-        step = math.ceil((top + 1) / classes)
-        return [float(e) for e in range(0, int(top) + 1, step)] + [float(top) + 1]
-    return [top * i / classes for i in range(classes + 1)]
+        step = math.ceil((top - lowest + 1) / classes)
+        return [float(e) for e in range(int(lowest), int(top) + 1, step)] + [float(top) + 1]
+    return [lowest + (top - lowest) * i / classes for i in range(classes + 1)]
 
 
 def class_colours(n_classes: int) -> list[str]:

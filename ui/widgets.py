@@ -384,9 +384,11 @@ def village_map(
     measure_label: str = "",
     draw: Callable[[object, str], object] | None = None,
     height: int = MAP_HEIGHT,
+    lowest: float = 0,
 ) -> None:
-    """The villages (shaded by `values`: village, value — outlines only when None), what `draw(m,
-    basemap)` adds on top, fitted to the selected villages; a click on a village filters to it.
+    """The villages (shaded by `values`: village, value — outlines only when None; classes from
+    `lowest`, see palette.class_breaks), what `draw(m, basemap)` adds on top, fitted to the
+    selected villages; a click on a village filters to it.
     Panning and zooming do not rerun the page. On the wall: names always shown, large type, no
     clicks, and the same HTML for the same data, so a refresh does not redraw it."""
     wall = shell.on_wall()
@@ -401,7 +403,7 @@ def village_map(
             return None
         shading = None if values is None else dict(zip(values["village"], values["value"]))
         maps.village_layer(m, boundaries, shading, measure_label=measure_label, selected=filters.villages,
-                           basemap=basemap, permanent_labels=wall)
+                           basemap=basemap, permanent_labels=wall, lowest=lowest)
         if draw is not None:
             draw(m, basemap)
         maps.fit(m, boundaries, filters.villages, basemap=basemap)
@@ -414,8 +416,8 @@ def village_map(
         return offline_map.component_args(maps.freeze_ids(m))
 
     # Kept by what it draws (render_cache): the data, the labels, the filter, the screen's unit.
-    drawn = fingerprint("village_map", boundaries, values, measure_label, tuple(filters.villages), basemap,
-                        tianditu_key, wall, unit, getattr(draw, "inputs", draw), language())
+    drawn = fingerprint("village_map", boundaries, values, measure_label, lowest, tuple(filters.villages),
+                        basemap, tianditu_key, wall, unit, getattr(draw, "inputs", draw), language())
     args = render_cache.maps.get_or_build(drawn, build)
     if args is None:  # say so rather than break the view
         st.warning(t("map_unavailable"), icon="🗺️")

@@ -81,10 +81,11 @@ def geojson_layers(page: str) -> list[dict]:
     return [decoder.raw_decode(page, match.end())[0] for match in re.finditer(r"_add\(", page)]
 
 
-def village_map(basemap: str = "osm", values=None, selected=()):
+def village_map(basemap: str = "osm", values=None, selected=(), lowest=0):
     m = maps.base_map(HUAJIE, 13, basemap)
     layer = maps.village_layer(
-        m, villages(MICRO_CENTRE), values, measure_label="开放隐患", selected=selected, basemap=basemap
+        m, villages(MICRO_CENTRE), values, measure_label="开放隐患", selected=selected, basemap=basemap,
+        lowest=lowest,
     )
     return m, layer
 
@@ -111,6 +112,20 @@ def test_villages_missing_from_values_count_as_zero_and_get_a_legend():
     # No branca colormap: streamlit-folium would fetch d3 for it. (Element ids are random hex,
     # so look for the script, not the two letters.)
     assert not re.search(r"d3(\.v\d)?(\.min)?\.js", page)
+
+
+def test_legend_classes_start_at_the_measures_lowest_value():
+    """Counts start at 0; ranks at 1, so a ranking map's legend has no class '0–4'."""
+    counts = palette.class_breaks([0, 3, 26])
+    assert palette.class_labels(counts, whole=True)[0] == "0–4"
+    ranks = palette.class_breaks(list(range(1, 27)), lowest=1)
+    labels = palette.class_labels(ranks, whole=True)
+    assert labels == ["1–5", "6–10", "11–15", "16–20", "21–25", "26"], labels
+    assert palette.class_of(1, ranks) == 0 and palette.class_of(26, ranks) == len(labels) - 1
+    assert palette.class_breaks([], lowest=1) == [1.0, 2.0]
+    _, layer = village_map(values={"倪宅村": 1, "凤凰村": 4}, lowest=1)
+    fills = {f["properties"]["name"]: layer.style_function(f)["fillColor"] for f in layer.data["features"]}
+    assert fills["倪宅村"] != fills["凤凰村"]
 
 
 def test_selected_villages_are_outlined_thicker():
