@@ -61,7 +61,8 @@ def checked(name: str, given: dict) -> dict:
         check, expected = THRESHOLD_CHECKS[key]
         if not check(value):
             shown = literal(json.dumps(value, ensure_ascii=False))  # typed by the admin: shown as written
-            raise Refused(t("threshold_refused", name=key, label=t(f"threshold_{key}"), expected=literal(expected),
+            must_be = t(f"expected_{expected.kind}", **dict(expected.figures))
+            raise Refused(t("threshold_refused", name=key, label=t(f"threshold_{key}"), expected=literal(must_be),
                             value=shown))
     return given
 

@@ -15,6 +15,7 @@ import datetime as dt
 import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import ClassVar
 from urllib.parse import urlencode
 
 from sqlalchemy import Connection, DateTime, Float, Integer, bindparam, case, or_, select
@@ -281,17 +282,36 @@ class InvalidThresholds(ValueError):
     """Thresholds a rule does not take, or values out of range."""
 
 
+@dataclass(frozen=True)
+class Expected:
+    """What a threshold's value must be: a kind, and the figures that complete its wording. str()
+    is the English wording (the command line's); the interface words `kind` in its own language."""
+
+    kind: str  # "whole", "some_of", "positive" or "clock"
+    figures: tuple[tuple[str, object], ...] = ()
+
+    WORDING: ClassVar[dict[str, str]] = {
+        "whole": "a whole number from {low} to {high}",
+        "some_of": "a list of some of {choices}",
+        "positive": "a number above 0, at most 100",
+        "clock": "a time of day HH:MM",
+    }
+
+    def __str__(self) -> str:
+        return self.WORDING[self.kind].format(**dict(self.figures))
+
+
 def _whole(low: int, high: int):
     def check(value) -> bool:
         return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
-    return check, f"a whole number from {low} to {high}"
+    return check, Expected("whole", (("low", low), ("high", high)))
 
 
 def _some_of(choices):
     def check(value) -> bool:
         return (isinstance(value, list) and bool(value) and set(value) <= set(choices)
                 and len(set(value)) == len(value))
-    return check, f"a list of some of {', '.join(choices)}"
+    return check, Expected("some_of", (("choices", ", ".join(choices)),))
 
 
 def _clock(value) -> bool:
@@ -312,8 +332,8 @@ THRESHOLD_CHECKS = {
     "baseline_days": _whole(1, 365),
     "hours": _whole(1, 720),
     "min_alerts": _whole(0, 100_000),
-    "factor": (_positive, "a number above 0, at most 100"),
-    "at": (_clock, "a time of day HH:MM"),
+    "factor": (_positive, Expected("positive")),
+    "at": (_clock, Expected("clock")),
 }
 
 

@@ -206,11 +206,12 @@ def test_the_admin_editor_refuses_a_bad_threshold_naming_its_key_and_saves_a_goo
     at.number_input(key="rule_terminal_offline_hours").set_value(0)
     at.button(key="FormSubmitter:rule_edit-保存规则").click().run()
     refusals = [e.value for e in at.error]
-    assert len(refusals) == 1 and "`hours`" in refusals[0] and "1 to 720" in refusals[0], refusals
+    assert len(refusals) == 1 and "`hours`" in refusals[0] and "应为 1 到 720 之间的整数" in refusals[0], refusals
+    assert not re.search("[a-z]{4,}", refusals[0].replace("hours", "")), "said in Chinese"
     assert stored(db, "terminal_offline") == (True, {"hours": 2})
     rules_tab(at, "hazard_overdue").multiselect(key="rule_hazard_overdue_levels").set_value([])
     at.button(key="FormSubmitter:rule_edit-保存规则").click().run()
-    assert any("`levels`" in e.value for e in at.error), "a list threshold left empty, too"
+    assert any("`levels`" in e.value and "至少选一项" in e.value for e in at.error), "a list left empty, too"
     assert stored(db, "hazard_overdue") == (True, {"levels": ["重大", "较大", "一般"]})
 
     rules_tab(at, "terminal_offline")
