@@ -16,5 +16,6 @@ if listed.empty:
     st.info(t("warnings_none"), icon="🔔")
 else:
     warnings.warnings_table(listed, total)
+    warnings.open_item(listed)
     warnings.acknowledge_form(listed)
 warnings.failed_deliveries(query(notify.deliveries, status="failed", limit=warnings.FAILED_SHOWN))

@@ -10,6 +10,7 @@ person shown is who acknowledged it, masked below leader, as hazard history's ac
 from __future__ import annotations
 
 import html
+from urllib.parse import parse_qs, urlsplit
 
 import pandas as pd
 import streamlit as st
@@ -26,6 +27,7 @@ ACK_FORM = "warning_ack"
 _DONE = "_warning_acknowledged"  # the confirmation, shown once after the rerun
 FAILED_SHOWN = 50  # failed deliveries listed on the page
 TICK_S = 4  # seconds each line of the wall's ticker stays
+LINKED_PAGES = ("hazard", "alerts", "events", "review")  # where a warning's link may lead
 CHANGES = ("notify.warnings", "audit")  # what an acknowledgement changes, for the data door
 SEVERITY_CSS = {  # the severity cell in its colour (the colour itself: no emoji font needed)
     "red": "background-color: #c62828; color: #ffffff",
@@ -75,6 +77,31 @@ def warnings_table(listed: pd.DataFrame, total: int) -> None:
     """The open warnings worst first: not yet acknowledged, then acknowledged (marked so)."""
     styles = {"severity": {t(f"severity_{s}"): css for s, css in SEVERITY_CSS.items()}}
     widgets.table(shown(listed), COLUMNS, total=total, cell_styles=styles)
+
+
+def item_page(link: str | None) -> tuple[str, dict[str, list[str]]] | None:
+    """The page and URL parameters a warning's link leads to (the watcher wrote it:
+    notify.conditions' paths, e.g. /hazard?id=12 or /alerts?village=…), None for no link or a
+    page that is not one of LINKED_PAGES."""
+    parts = urlsplit(link or "")
+    page = parts.path.strip("/")
+    if page not in LINKED_PAGES:
+        return None
+    return f"pages/{page}.py", parse_qs(parts.query)
+
+
+def open_item(listed: pd.DataFrame) -> None:
+    """Pick one listed warning and open what it is about: the hazard, or the village's alerts or
+    events in the warning's days."""
+    targets = {int(i): target for i, link in zip(listed["id"], listed["link"]) if (target := item_page(link))}
+    if not targets:
+        return
+    labels = {int(i): f"{t('severity_' + s)} · {tv(r)} · {title}" for i, s, r, title in zip(
+        listed["id"], listed["severity"], listed["rule_title"], listed["title"]) if int(i) in targets}
+    left, right = st.columns([4, 1], vertical_alignment="bottom")
+    chosen = left.selectbox(t("warning_pick_item"), list(labels), format_func=labels.get, key="warning_open_id")
+    page, params = targets[chosen]
+    right.page_link(page, label=t("open_item"), icon="➡️", query_params=params)
 
 
 def acknowledge_form(listed: pd.DataFrame) -> None:

@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import re
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import pandas as pd
 import pytest
@@ -23,7 +24,15 @@ from streamlit.testing.v1 import AppTest
 from data_access import accounts, notify
 from data_access.db import forget_engines
 from data_access.filters import local_now
-from data_access.models import AuditEntry, NotifyChannel, NotifyDelivery, NotifyRule, NotifyWarning, Terminal
+from data_access.models import (
+    AuditEntry,
+    Hazard,
+    NotifyChannel,
+    NotifyDelivery,
+    NotifyRule,
+    NotifyWarning,
+    Terminal,
+)
 from data_access.notify import watcher
 from ui import shell
 
@@ -120,6 +129,37 @@ def test_open_warnings_worst_first_acknowledged_below_and_masked_below_leader(db
     assert list(rows["状态"]) == ["待确认"] * 3 + ["已确认"]
     assert (rows["确认人"].iloc[-1], rows["确认备注"].iloc[-1]) == ("l****r", "已通知责任单位")
     assert listed(app("leader", "warnings"))["确认人"].iloc[-1] == "leader", "in clear for a leader"
+
+
+def test_a_listed_warning_opens_what_it_is_about(db):
+    """The overdue hazard's warning leads to the hazard's own page; the late event's to the
+    village's events. The link is the watcher's, turned into a page and its parameters."""
+    with db.connect() as conn:
+        hazard_id = conn.execute(select(Hazard.id).where(Hazard.title == "仓库堆放杂物")).scalar_one()
+    ids = warning_ids(db)
+    at = app("staff", "warnings")
+    picker = at.selectbox(key="warning_open_id")
+    assert len(picker.options) == 4, "every listed warning links somewhere"
+    picker.set_value(ids["hazard_overdue"]).run()
+    (link,) = at.get("page_link")
+    assert (link.proto.page, link.proto.query_string, link.proto.label) == ("hazard", f"id={hazard_id}", "打开")
+    at.selectbox(key="warning_open_id").set_value(ids["event_overdue"]).run()
+    (link,) = at.get("page_link")
+    assert (link.proto.page, parse_qs(link.proto.query_string)) == ("events", {"village": ["倪宅村"]})
+
+
+@pytest.mark.parametrize(("link", "page"), [
+    ("/hazard?id=12", ("pages/hazard.py", {"id": ["12"]})),
+    ("/alerts?village=倪宅村&from=2026-12-01&to=2026-12-03",
+     ("pages/alerts.py", {"village": ["倪宅村"], "from": ["2026-12-01"], "to": ["2026-12-03"]})),
+    ("/review?from=2026-12-02&to=2026-12-02", ("pages/review.py", {"from": ["2026-12-02"], "to": ["2026-12-02"]})),
+    ("/admin", None), ("https://evil.example/hazard?id=1", ("pages/hazard.py", {"id": ["1"]})),
+    ("/../app.py", None), ("", None), (None, None),
+])
+def test_a_warnings_link_leads_only_to_a_page_of_the_app(link, page):
+    from ui.warnings import item_page
+
+    assert item_page(link) == page
 
 
 def test_acknowledging_records_who_when_the_note_and_an_audit_row(db):
