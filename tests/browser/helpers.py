@@ -12,6 +12,7 @@ from typing import Any
 
 from .conftest import (
     ARTIFACTS_DIR,
+    PROJECT_ROOT,
     SCREENSHOTS_ASKED,
     TILE_HOSTS,
     start_streamlit,
@@ -59,11 +60,12 @@ _CLICKABLE_VILLAGES_JS = """
 
 @contextmanager
 def module_server(
-    database_url: str, tmp_dir: Path, name: str, *, extra_env: Mapping[str, str] | None = None
+    database_url: str, tmp_dir: Path, name: str, *, extra_env: Mapping[str, str] | None = None,
+    cwd: Path = PROJECT_ROOT,
 ) -> Iterator[str]:
     """Like conftest's `streamlit_server`, but for a `with` around a whole module; the log is
     copied to test-artifacts/logs/<name>.log at the end."""
-    server = start_streamlit(database_url, tmp_dir / "server.log", extra_env=extra_env)
+    server = start_streamlit(database_url, tmp_dir / "server.log", extra_env=extra_env, cwd=cwd)
     try:
         yield server.base_url
     finally:

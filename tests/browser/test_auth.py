@@ -1,10 +1,10 @@
-"""Sign-in in Chromium: on a fresh server a hand-typed deep link shows the sign-in form and no
-data, then the page once signed in; no view shows a clear name, ID number or phone of any demo
+"""Sign-in in Chromium: a hand-typed deep link in a new tab shows the sign-in form and no data,
+then the page once signed in; no view shows a clear name, ID number or phone of any demo
 stay to a viewer or staff, and neither does the wall screen (which needs no sign-in).
 
 A Streamlit session lives as long as its browser tab's connection, so a test signs in once
 and moves between views with the sidebar's links (a reload would ask to sign in again).
-One server for the module, on its own copy of the demo; each deep link starts a fresh one.
+One server for the module, on its own copy of the demo.
 """
 
 from __future__ import annotations
@@ -80,11 +80,11 @@ def html_of_everything(page) -> str:
     return "\n".join(parts)
 
 
-# /hazards: tests/browser/test_views.py's deep link on a fresh server, which signs in the same way.
+# A new tab is a new session, signed out. The very first session of a fresh server is
+# tests/browser/test_views.py's deep link to /hazards, which signs in the same way.
 @pytest.mark.parametrize(("path", "heading"), [("/review", "隐患清单（最急优先）")])
-def test_a_deep_link_on_a_fresh_server_asks_to_sign_in_first(streamlit_server, page, demo_url, path, heading):
-    base_url = streamlit_server(demo_url, extra_env=ENV)
-    page.open_app(base_url, f"{path}?village=倪宅村")  # the first session of this server
+def test_a_deep_link_asks_to_sign_in_first(page, base_url, path, heading):
+    page.open_app(base_url, f"{path}?village=倪宅村")
     assert_sign_in_form_and_no_data(page)
     html = page.content()
     assert heading not in html and "排查隐患" not in html

@@ -12,11 +12,13 @@ import shutil
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from .conftest import IN_CI, PROJECT_ROOT, external_requests, launch_chromium, screenshot, wait_for_app
+from .helpers import module_server
 
 pytestmark = pytest.mark.browser
 
@@ -76,8 +78,16 @@ def _require_font() -> None:
         pytest.skip(message)
 
 
-def test_offline_map_and_chinese_title(streamlit_server, page, harness_app_dir, tmp_path):
-    base_url = streamlit_server(f"sqlite:///{tmp_path / 'harness.db'}", cwd=harness_app_dir)
+@pytest.fixture(scope="module")
+def base_url(harness_app_dir, tmp_path_factory) -> Iterator[str]:
+    """One server of the harness app for the module's tests."""
+    where = tmp_path_factory.mktemp("harness_server")
+    database = f"sqlite:///{where / 'harness.db'}"
+    with module_server(database, where, "test_harness", cwd=harness_app_dir) as url:
+        yield url
+
+
+def test_offline_map_and_chinese_title(page, base_url):
     page.open_app(base_url)
 
     assert TITLE in page.locator("h1").first.inner_text()
@@ -136,9 +146,8 @@ async (font) => {
 """
 
 
-def test_chinese_renders_without_a_system_cjk_font(playwright, streamlit_server, harness_app_dir, tmp_path):
+def test_chinese_renders_without_a_system_cjk_font(playwright, base_url, tmp_path):
     _require_font()
-    base_url = streamlit_server(f"sqlite:///{tmp_path / 'harness.db'}", cwd=harness_app_dir)
     # A fontconfig that sees Latin fonts only, like a wall screen with no CJK font. (With no
     # font at all Chromium refuses every webfont too, so that would prove nothing.)
     latin_dirs = [d for d in LATIN_FONT_DIRS if d.is_dir()]

@@ -3,9 +3,10 @@ no exception or console error, the map draws its villages and markers from local
 English labels, shared and hostile links, a click on the map, a deep link on a fresh server (the
 sign-in form first, then the view), and no clear ID number anywhere in the browser.
 
-One demo database and one server for the module; the fresh-server and BASEMAP=none tests start
-their own server (conftest's `streamlit_server`) on the same database. Screenshots go to
-test-artifacts/screenshots/views-*.png.
+One demo database and one server for the module; the fresh-server test (with BASEMAP=none) starts
+its own server (conftest's `streamlit_server`) on the same database. A view's own checks (the
+maps, a click, the masked ID numbers) run on the page load that renders it, for the suite's time.
+Screenshots go to test-artifacts/screenshots/views-*.png.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from data_access.accounts import DEMO_PASSWORDS
 from data_access.db import get_engine
 from data_access.models import Alert, PopulationStay, Village
 
+from ..leak_check import LeakCheck
 from . import helpers
 from .helpers import EXCEPTION, MAP_IFRAME, SIDEBAR
 
@@ -72,12 +74,100 @@ def _query(page) -> dict[str, list[str]]:
     return parse_qs(urlsplit(page.url).query)
 
 
-# --- 1. every view renders, in Chinese ---------------------------------------------------------
+# --- every view renders, in Chinese, and sends no clear ID number ----------------------------
+
+
+def _overview_map_has_every_village_stays_local_and_a_click_filters(page, base_url, demo_url, sent):
+    frame = helpers.map_frame(page)
+    shapes = helpers.map_shapes(frame)
+    villages = _count(demo_url, Village.id)
+    assert villages == 26
+    assert shapes["polygons"] == villages, shapes
+    assert shapes["all"] >= villages
+    # Leaflet came from the app's own static files, and nothing left the machine but tiles.
+    assert any(url.endswith("/app/static/vendor/leaflet/leaflet.js") for url in page.requests)
+    page.assert_no_external_requests(allow_tile_hosts=True)
+    assert not [r for r in page.bad_responses if "/app/static/" in r], page.bad_responses
+
+    # A click on a village filters to it.
+    page.locator(MAP_IFRAME).scroll_into_view_if_needed()
+    candidates = helpers.clickable_villages(frame)
+    assert candidates, "no village polygon can be clicked"
+    target = candidates[0]
+    polygon = frame.locator("path.leaflet-interactive").nth(target["index"])
+    position = {"x": target["dx"], "y": target["dy"]}
+    polygon.hover(position=position)
+    tooltip = frame.locator(".leaflet-tooltip").last
+    tooltip.wait_for(timeout=10_000)
+    tooltip_text = tooltip.inner_text()
+    polygon.click(position=position)
+    helpers.url_has(page, r"[?&]village=")
+    helpers.wait_for_app(page)
+    (village,) = _query(page)["village"]
+    assert village in tooltip_text, (village, tooltip_text)
+    tags = helpers.sidebar_villages(page)
+    assert len(tags) == 1 and tags[0].endswith(village), tags
+    # The clicked village is outlined as selected and the map redrawn without an error.
+    assert helpers.map_shapes(helpers.map_frame(page))["polygons"] == 26
+
+
+def _hazard_map_has_markers(page, base_url, demo_url, sent):
+    shapes = helpers.map_shapes(helpers.map_frame(page))
+    assert shapes["polygons"] == 26, shapes
+    assert shapes["circles"] > 0, shapes
+    open_hazards = dict(helpers.metrics(page))["未化解"]
+    # Every hazard found in the period is drawn: at least the open ones.
+    assert shapes["circles"] >= int(open_hazards.replace(",", "")), (shapes, open_hazards)
+    page.assert_no_external_requests(allow_tile_hosts=True)
+
+
+def _population_shows_masked_id_numbers(page, base_url, demo_url, sent):
+    # The tables draw on a canvas; their accessible copy in the DOM exists once they are in view.
+    tables = page.locator("[data-testid='stMain'] [data-testid='stDataFrame']")
+    assert tables.count() >= 2
+    shown = [table for table in tables.all() if table.is_visible()]  # the others are in hidden tabs
+    for table in shown:
+        table.scroll_into_view_if_needed()
+    shown[0].scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    assert helpers.digits_masked(page.content()), "no masked ID number in the page"
+    # The tables travel as Arrow bytes over the websocket.
+    assert len(b"".join(sent)) > 10_000
+    assert re.search(rb"\d{4}\*{6,}[\dX]{4}", b"".join(sent))
+
+
+# What a view checks beyond what every view does, on the same page load.
+VIEW_CHECKS = {
+    "overview": _overview_map_has_every_village_stays_local_and_a_click_filters,
+    "hazards": _hazard_map_has_markers,
+    "population": _population_shows_masked_id_numbers,
+}
+
+
+@pytest.fixture(scope="module")
+def id_numbers(demo_url) -> LeakCheck:
+    with get_engine(demo_url).connect() as conn:
+        ids = LeakCheck(row[0] for row in conn.execute(select(PopulationStay.id_number)))
+    assert len(ids) > 100
+    return ids
+
+
+def _record_websocket(page) -> list[bytes]:
+    received: list[bytes] = []
+    page.on(
+        "websocket",
+        lambda ws: ws.on(
+            "framereceived",
+            lambda payload: received.append(payload if isinstance(payload, bytes) else payload.encode()),
+        ),
+    )
+    return received
 
 
 @pytest.mark.parametrize("view", list(VIEWS))
-def test_view_renders_in_chinese(page, base_url, view):
+def test_view_renders_in_chinese_and_shows_no_clear_id_number(page, base_url, demo_url, id_numbers, view):
     path, heading = VIEWS[view]
+    sent = _record_websocket(page)
     helpers.open_view(page, base_url, path, STAFF)
 
     assert urlsplit(page.url).path == f"/{path}", "the view's own address, kept"
@@ -91,7 +181,6 @@ def test_view_renders_in_chinese(page, base_url, view):
     assert page.locator("[data-testid='stMetric']").count() >= 4
     # Every chart drew something (a "no data" chart is a caption, not a vega-embed).
     assert page.locator("[data-testid='stVegaLiteChart'], .vega-embed").count() >= 1
-    _assert_clean(page, base_url, path)
     # Chinese is drawn with glyphs: the app's CJK webfont is loaded and used.
     fonts = page.evaluate(
         """async () => { await document.fonts.ready;
@@ -100,51 +189,14 @@ def test_view_renders_in_chinese(page, base_url, view):
     )
     assert "loaded" in fonts, fonts
     helpers.tall_screenshot(page, f"views-{view}")
+    if view in VIEW_CHECKS:
+        VIEW_CHECKS[view](page, base_url, demo_url, sent)
+    # Staff see ID numbers masked, in the page and in everything the server sent.
+    assert not id_numbers.found_in(page.content(), *sent)[:5], "a clear ID number reached the browser"
+    _assert_clean(page, base_url, path)
 
 
-# --- 2 and 3. the maps: villages and markers, local files only ---------------------------------
-
-
-def test_overview_map_has_every_village_and_stays_local(page, base_url, demo_url):
-    helpers.open_view(page, base_url, "", STAFF)
-    frame = helpers.map_frame(page)
-    shapes = helpers.map_shapes(frame)
-    villages = _count(demo_url, Village.id)
-    assert villages == 26
-    assert shapes["polygons"] == villages, shapes
-    assert shapes["all"] >= villages
-    # Leaflet came from the app's own static files, and nothing left the machine but tiles.
-    assert any(url.endswith("/app/static/vendor/leaflet/leaflet.js") for url in page.requests)
-    page.assert_no_external_requests(allow_tile_hosts=True)
-    assert not [r for r in page.bad_responses if "/app/static/" in r], page.bad_responses
-    _assert_clean(page, base_url)
-
-
-def test_hazard_map_has_markers(page, base_url):
-    helpers.open_view(page, base_url, "hazards", STAFF)
-    shapes = helpers.map_shapes(helpers.map_frame(page))
-    assert shapes["polygons"] == 26, shapes
-    assert shapes["circles"] > 0, shapes
-    open_hazards = dict(helpers.metrics(page))["未化解"]
-    # Every hazard found in the period is drawn: at least the open ones.
-    assert shapes["circles"] >= int(open_hazards.replace(",", "")), (shapes, open_hazards)
-    page.assert_no_external_requests(allow_tile_hosts=True)
-    _assert_clean(page, base_url, "hazards")
-
-
-def test_no_basemap_means_no_request_leaves_the_machine(page, streamlit_server, demo_url):
-    url = streamlit_server(demo_url, extra_env={"BASEMAP": "none"})
-    helpers.open_view(page, url, "population", STAFF)
-    shapes = helpers.map_shapes(helpers.map_frame(page))
-    assert shapes["polygons"] == 26, shapes
-    helpers.wait_for_app(page)
-    page.assert_no_external_requests(allow_tile_hosts=False)
-    assert not page.failed_requests, page.failed_requests
-    assert not any("tile" in r for r in page.requests if "127.0.0.1" not in r)
-    _assert_clean(page, url, "population")
-
-
-# --- 4. English --------------------------------------------------------------------------------
+# --- English -----------------------------------------------------------------------------------
 
 
 def test_english_labels(page, base_url):
@@ -164,7 +216,7 @@ def test_english_labels(page, base_url):
     _assert_clean(page, base_url)
 
 
-# --- 5. a shared link opens filtered; a change goes back into the URL --------------------------
+# --- a shared link opens filtered; a change goes back into the URL --------------------------
 
 
 def test_shared_link_opens_filtered_and_changes_update_the_url(page, base_url):
@@ -192,7 +244,7 @@ def test_shared_link_opens_filtered_and_changes_update_the_url(page, base_url):
     assert page.evaluate("window.__no_reload") == "still here", "the page was reloaded"
 
 
-# --- 6. a hostile URL --------------------------------------------------------------------------
+# --- a hostile URL -----------------------------------------------------------------------------
 
 
 def test_hostile_url_is_refused_with_a_warning(page, base_url, demo_url):
@@ -212,41 +264,15 @@ def test_hostile_url_is_refused_with_a_warning(page, base_url, demo_url):
     _assert_clean(page, base_url)
 
 
-# --- 7. a click on a village filters to it -----------------------------------------------------
+# --- a deep link on a fresh server with no basemap ------------------------------------------------
 
 
-def test_click_on_a_village_filters_to_it(page, base_url):
-    helpers.open_view(page, base_url, "", STAFF)
-    page.locator(MAP_IFRAME).scroll_into_view_if_needed()
-    frame = helpers.map_frame(page)
-    candidates = helpers.clickable_villages(frame)
-    assert candidates, "no village polygon can be clicked"
-    target = candidates[0]
-    polygon = frame.locator("path.leaflet-interactive").nth(target["index"])
-    position = {"x": target["dx"], "y": target["dy"]}
-    polygon.hover(position=position)
-    tooltip = frame.locator(".leaflet-tooltip").last
-    tooltip.wait_for(timeout=10_000)
-    tooltip_text = tooltip.inner_text()
-
-    polygon.click(position=position)
-    helpers.url_has(page, r"[?&]village=")
-    helpers.wait_for_app(page)
-    (village,) = _query(page)["village"]
-    assert village in tooltip_text, (village, tooltip_text)
-    tags = helpers.sidebar_villages(page)
-    assert len(tags) == 1 and tags[0].endswith(village), tags
-    # The clicked village is outlined as selected and the map redrawn without an error.
-    assert helpers.map_shapes(helpers.map_frame(page))["polygons"] == 26
-    _assert_clean(page, base_url)
-
-
-# --- 8. a deep link on a fresh server ----------------------------------------------------------
-
-
-def test_deep_link_on_a_fresh_server(page, browser, base_url, streamlit_server, demo_url):
-    fresh = streamlit_server(demo_url)
-    page.open_app(fresh, "hazards")  # the server's very first session: signed out, no data
+def test_deep_link_on_a_fresh_server_with_no_basemap(page, browser, base_url, streamlit_server, demo_url):
+    """The server's very first session, signed out, on a hand-typed deep link: the sign-in form and
+    no data, then the view; with BASEMAP=none the map draws its villages and no request at all
+    leaves the machine. The same view reached through the navigation shows the same figures."""
+    fresh = streamlit_server(demo_url, extra_env={"BASEMAP": "none"})
+    page.open_app(fresh, "hazards")
     helpers.assert_sign_in_form_and_no_data(page)
     assert "排查隐患" not in page.content()
     page.screenshot_to("views-hazards-fresh-server-signed-out")
@@ -259,7 +285,12 @@ def test_deep_link_on_a_fresh_server(page, browser, base_url, streamlit_server, 
     nav = page.locator("[data-testid='stSidebarNav']").inner_text()
     assert all(label in nav for label in NAV_ZH), nav
     assert "隐患清单" in page.locator("[data-testid='stMain']").inner_text()
-    helpers.map_frame(page)
+    shapes = helpers.map_shapes(helpers.map_frame(page))
+    assert shapes["polygons"] == 26, shapes
+    helpers.wait_for_app(page)
+    page.assert_no_external_requests(allow_tile_hosts=False)
+    assert not page.failed_requests, page.failed_requests
+    assert not any("tile" in r for r in page.requests if "127.0.0.1" not in r)
     _assert_clean(page, fresh, "hazards")
     deep = helpers.metrics(page)
     helpers.tall_screenshot(page, "views-hazards-fresh-server")
@@ -276,39 +307,3 @@ def test_deep_link_on_a_fresh_server(page, browser, base_url, streamlit_server, 
         assert helpers.metrics(routed) == deep
     finally:
         routed_context.close()
-
-
-# --- 9. personal data is masked in the browser -------------------------------------------------
-
-
-def test_population_shows_no_clear_id_number(page, demo_url, base_url):
-    received: list[bytes] = []
-    page.on(
-        "websocket",
-        lambda ws: ws.on(
-            "framereceived",
-            lambda payload: received.append(payload if isinstance(payload, bytes) else payload.encode()),
-        ),
-    )
-    helpers.open_view(page, base_url, "population", STAFF)
-    with get_engine(demo_url).connect() as conn:
-        ids = [row[0] for row in conn.execute(select(PopulationStay.id_number)) if row[0]]
-    assert len(ids) > 100
-
-    # The tables draw on a canvas; their accessible copy in the DOM exists once they are in view.
-    tables = page.locator("[data-testid='stMain'] [data-testid='stDataFrame']")
-    assert tables.count() >= 2
-    shown = [table for table in tables.all() if table.is_visible()]  # the others are in hidden tabs
-    for table in shown:
-        table.scroll_into_view_if_needed()
-    shown[0].scroll_into_view_if_needed()
-    page.wait_for_timeout(500)
-    html = page.content()
-    assert not [i for i in ids if i in html][:5], "a clear ID number is in the page"
-    assert helpers.digits_masked(html), "no masked ID number in the page"
-    # Nor in anything the server sent (the tables travel as Arrow bytes over the websocket).
-    sent = b"".join(received)
-    assert len(sent) > 10_000
-    assert not [i for i in ids if i.encode() in sent][:5], "a clear ID number was sent to the browser"
-    assert re.search(rb"\d{4}\*{6,}[\dX]{4}", sent)
-    _assert_clean(page, base_url, "population")
