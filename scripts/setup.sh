@@ -95,7 +95,9 @@ ensure_locked() {
     digest="$(sha256sum "$lock" | cut -d' ' -f1)"
     [ "$(cat "$stamp" 2>/dev/null)" = "$digest" ] && return 0
     log "installing $lock into $VENV"
-    "$VENV_PY" -m pip install --disable-pip-version-check -q --require-hashes --no-deps -r "$lock" \
+    # --no-compile: Python writes the bytecode of what it imports when it first does, instead of
+    # pip compiling every file of every package (the install takes 16 s instead of 26 s here).
+    "$VENV_PY" -m pip install --disable-pip-version-check -q --no-compile --require-hashes --no-deps -r "$lock" \
         || die "pip install -r $lock failed"
     echo "$digest" >"$stamp"
 }

@@ -23,7 +23,7 @@ from .helpers import module_server
 pytestmark = pytest.mark.browser
 
 VENDOR_DIR = PROJECT_ROOT / "static" / "vendor"
-FONT_FILE = VENDOR_DIR / "fonts" / "NotoSansSC-GB2312-Regular.woff2"
+FONT_FILE = VENDOR_DIR / "fonts" / "NotoSansSC-GB2312-Regular.woff"
 FONT_FAMILY = "Noto Sans SC Web"
 MAP_IFRAME = "iframe[title='streamlit_folium.st_folium']"
 TITLE = "花街镇基层治理微中心"
