@@ -2,7 +2,7 @@
 """The wall screen (`?mode=wall`) in Chromium: on every screen from 1280×720 to 5760×3240 and
 from 9:16 to 32:9 it fills the screen with no chrome, no scrolling and big type, refreshes in
 place, keeps its last figures through a database outage (SQLite and PostgreSQL), rotates in
-playlist order, and shows no person.
+playlist order, asks no sign-in and shows no person (in no frame's HTML, in no message sent).
 
 One demo database and one server for the module: these tests only look (the refresh and outage
 tests, which start servers of their own, are in test_wall_refresh.py, so that another worker
@@ -24,10 +24,11 @@ from sqlalchemy import Engine, select
 
 from data_access import notify
 from data_access.filters import local_now, local_today
-from data_access.models import House, PopulationStay, Village
+from data_access.models import PopulationStay, Village
 from data_access.notify import watcher
 from ui import wall, wall_layout
 
+from ..leak_check import LeakCheck
 from .helpers import module_server
 from .wall_support import (
     BASE_ENV,
@@ -45,7 +46,10 @@ from .wall_support import (
     VIEW_JS,
     VILLAGE_QUERY,
     VILLAGES,
+    demo_people,
+    html_of_everything,
     map_frame,
+    record_websocket,
     wait_for_board,
     wall_url,
 )
@@ -84,47 +88,113 @@ def base_url(sqlite_demo, tmp_path_factory) -> str:
         yield url
 
 
+@pytest.fixture(scope="module")
+def people(sqlite_demo) -> LeakCheck:
+    """Every clear name, ID number and phone of the demo's stays and landlords; among them the
+    newest stays of the four villages, those a board of theirs would show first."""
+    with sqlite_demo.connect() as conn:
+        values = LeakCheck(demo_people(conn))
+        newest = conn.execute(
+            select(PopulationStay.name, PopulationStay.id_number, PopulationStay.phone)
+            .join(Village, Village.id == PopulationStay.village_id)
+            .where(Village.name.in_(VILLAGES), PopulationStay.left_at.is_(None))
+            .order_by(PopulationStay.arrived_at.desc())
+            .limit(12)
+        ).all()
+    newest_values = {v for row in newest for v in row if v}
+    assert len(values) > 1000 and len(newest_values) >= 20 and newest_values <= set(values.values)
+    return values
 
-# --- layout ---------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def open_warnings(sqlite_demo) -> int:
+    """How many warnings the watcher round left open (the header's badge shows it)."""
+    with sqlite_demo.connect() as conn:
+        open_now = notify.warning_counts(conn)["open"]
+    assert open_now > 5, "the demo's watcher round opened warnings"
+    return open_now
 
 
-@pytest.mark.parametrize(("width", "height"), SCREENS, ids=[f"{w}x{h}" for w, h in SCREENS])
-def test_each_board_fills_the_screen_with_big_type_and_no_chrome(base_url, page, width, height):
-    page.set_viewport_size({"width": width, "height": height})
-    unit = wall_layout.unit_px(wall_layout.Screen(width, height))
-    min_font = MIN_FONT_PX * min(width, height) / 1080
+# --- layout and personal data, board by board ----------------------------------------------------
+
+# Each board is opened once and walked through its screens: the browser reports each new size
+# (ui/screen.py) and the wall lays itself out again in place, by the same rerun that lays it out
+# on opening (it draws at 1080p until the browser's first report). Each board starts its walk at
+# another screen, so that every screen is also one that a wall is opened at.
+WALKS = {
+    view: screens[i % len(screens):] + screens[:i % len(screens)]
+    for i, (view, screens) in enumerate((view, FEW_SCREENS.get(view, SCREENS)) for view in wall.VIEWS)
+}
+# The boards opened as anyone opens them too, with no village chosen (no sign-in, no person);
+# the ledgers' boards send their people nothing either: tests/pages/ checks them with AppTest.
+EVERY_VILLAGE_VIEWS = ("overview", "hazards", "population", "alerts", "events")
+HEADER_SCREENS = ((1920, 1080), (1080, 1920))  # the events board's header, landscape and portrait
+
+
+@pytest.mark.parametrize("view", wall.VIEWS)
+def test_each_board_fills_every_screen_with_big_type_and_no_chrome_and_shows_no_person(
+        base_url, page, people, open_warnings, view):
+    received = record_websocket(page)
     problems: list[str] = []
-    smallest: dict[str, float] = {}
-    for view in wall.VIEWS:
-        if (width, height) not in FEW_SCREENS.get(view, SCREENS):
-            continue
-        page.open_app(base_url, wall_url(view), wait=False)
-        # Laid out for this screen once the browser has reported it (the root font is the unit).
-        page.wait_for_function(f"() => Math.abs(parseFloat(getComputedStyle(document.documentElement).fontSize) - {unit}) < 0.1",
-                               timeout=60_000)
-        wait_for_board(page, view)
+    smallest: dict[tuple[int, int], float] = {}
+    if view in EVERY_VILLAGE_VIEWS:
+        open_on_screen(page, base_url, f"/?mode=wall&playlist={view}", view, *WALKS[view][0])
+        assert page.get_by_label("密码").count() == 0, "no sign-in on the wall"
+        assert not people.found_in(html_of_everything(page), *received)[:5], f"{view}, every village"
+    for n, (width, height) in enumerate(WALKS[view]):
+        open_on_screen(page, base_url if n == 0 else None, wall_url(view), view, width, height)
         page.screenshot_to(f"wall-{width}x{height}-{view}", full_page=False)
-
-        problems += [f"{view}: visible chrome {c}" for c in page.evaluate(CHROME_JS, list(CHROME_TEST_IDS))]
-        problems += [f"{view}: {p}" for p in page.evaluate(OVERFLOW_JS)]
-        problems += [f"{view}: cut short: {p}" for p in page.evaluate(CLIPPED_JS)]
-        used = page.evaluate(USED_JS)
-        if used["height"] < MIN_SHARE_USED or used["width"] < MIN_SHARE_USED:
-            problems.append(f"{view}: content uses {used['height']:.0%} of the height, {used['width']:.0%} of the width")
-        sizes = page.evaluate(FONTS_JS)
+        found, smallest[(width, height)] = layout_problems(page, view, width, height)
+        problems += [f"{view} at {width}x{height}: {p}" for p in found]
+        if view == "events" and (width, height) in HEADER_SCREENS:
+            check_header(page, open_warnings, width, height)
+        assert page.get_by_label("密码").count() == 0, "no sign-in on the wall"
         if view in MAP_VIEWS:
-            map_sizes = map_frame(page).evaluate(FONTS_JS)
-            assert map_sizes, f"{view}: no text measured in the map"
-            sizes += [[size, f"map {where}", text] for size, where, text in map_sizes]
-        assert len(sizes) > 20, f"{view}: hardly any text measured: {sizes}"
-        smallest[view] = min(size for size, _, _ in sizes)
-        problems += [
-            f"{view}: {size}px {where} {text!r}" for size, where, text in sizes if size < min_font - 0.5
-        ]
-        assert page.locator("[data-testid='stException']").count() == 0, view
+            assert "leaflet" in map_frame(page).content(), f"{view}: the map's HTML is read"
+        assert not people.found_in(html_of_everything(page))[:5], f"{view} at {width}x{height}: a person shown"
+        assert page.locator("[data-testid='stException']").count() == 0, (view, width, height)
     assert not problems, "\n".join(problems[:40])
-    assert min(smallest.values()) >= min_font - 0.5, smallest
+    assert all(size >= min_font_px(*screen) - 0.5 for screen, size in smallest.items()), smallest
+    assert not people.found_in(*received)[:5], f"{view}: a person sent to the wall"
     page.assert_no_external_requests(allow_tile_hosts=False)
+
+
+def open_on_screen(page, base_url: str | None, path: str, view: str, width: int, height: int) -> None:
+    """The board at `path` on a width × height screen: opened there (`base_url`), or, when
+    `base_url` is None, the board on screen resized to it; once laid out for it and drawn."""
+    page.set_viewport_size({"width": width, "height": height})
+    if base_url is not None:
+        page.open_app(base_url, path, wait=False)
+    unit = wall_layout.unit_px(wall_layout.Screen(width, height))
+    # Laid out for this screen once the browser has reported it (the root font is the unit).
+    page.wait_for_function(f"() => Math.abs(parseFloat(getComputedStyle(document.documentElement).fontSize) - {unit}) < 0.1",
+                           timeout=60_000)
+    wait_for_board(page, view)
+
+
+def min_font_px(width: int, height: int) -> float:
+    return MIN_FONT_PX * min(width, height) / 1080
+
+
+def layout_problems(page, view: str, width: int, height: int) -> tuple[list[str], float]:
+    """Visible chrome, scrolling or overflow, text cut short or smaller than MIN_FONT_PX at 1080p
+    (in proportion elsewhere), and a board that leaves the screen unused; and the smallest text's
+    size (the map's included)."""
+    problems = [f"visible chrome {c}" for c in page.evaluate(CHROME_JS, list(CHROME_TEST_IDS))]
+    problems += page.evaluate(OVERFLOW_JS)
+    problems += [f"cut short: {p}" for p in page.evaluate(CLIPPED_JS)]
+    used = page.evaluate(USED_JS)
+    if used["height"] < MIN_SHARE_USED or used["width"] < MIN_SHARE_USED:
+        problems.append(f"content uses {used['height']:.0%} of the height, {used['width']:.0%} of the width")
+    sizes = page.evaluate(FONTS_JS)
+    if view in MAP_VIEWS:
+        map_sizes = map_frame(page).evaluate(FONTS_JS)
+        assert map_sizes, f"{view}: no text measured in the map"
+        sizes += [[size, f"map {where}", text] for size, where, text in map_sizes]
+    assert len(sizes) > 20, f"{view}: hardly any text measured: {sizes}"
+    min_font = min_font_px(width, height)
+    problems += [f"{size}px {where} {text!r}" for size, where, text in sizes if size < min_font - 0.5]
+    return problems, min(size for size, _, _ in sizes)
 
 
 # --- rotation -------------------------------------------------------------------------------------
@@ -154,32 +224,6 @@ def test_rotation_visits_every_view_in_playlist_order(base_url, page):
     assert page.locator("[data-testid='stException']").count() == 0
 
 
-# --- personal data --------------------------------------------------------------------------------
-
-
-def test_no_person_on_the_wall(base_url, page, sqlite_demo):
-    with sqlite_demo.connect() as conn:
-        stays = conn.execute(
-            select(PopulationStay.name, PopulationStay.id_number, PopulationStay.phone)
-            .join(Village, Village.id == PopulationStay.village_id)
-            .where(Village.name.in_(VILLAGES), PopulationStay.left_at.is_(None))
-            .order_by(PopulationStay.arrived_at.desc())
-            .limit(12)
-        ).all()
-        landlords = conn.execute(select(House.landlord, House.landlord_phone).limit(5)).all()
-    secrets = {v for row in [*stays, *landlords] for v in row if v}
-    assert len(secrets) >= 20, secrets
-    page.set_viewport_size(FULL_HD)
-    for view in (view for view in wall.VIEWS if view not in FEW_SCREENS):
-        page.open_app(base_url, wall_url(view), wait=False)
-        wait_for_board(page, view)
-        html = page.content() + "".join(frame.content() for frame in page.frames[1:])
-        if view in MAP_VIEWS:
-            assert "leaflet" in map_frame(page).content()
-        leaked = sorted(s for s in secrets if s in html)
-        assert not leaked, f"{view}: personal data on the wall: {leaked}"
-
-
 # --- the header's warnings ------------------------------------------------------------------------
 
 HEADER_JS = """() => {
@@ -199,24 +243,16 @@ HEADER_JS = """() => {
 }"""
 
 
-def test_the_headers_warnings_badge_and_ticker_fit_landscape_and_portrait(base_url, page, sqlite_demo):
-    with sqlite_demo.connect() as conn:
-        open_now = notify.warning_counts(conn)["open"]
-    assert open_now > 5, "the demo's watcher round opened warnings"
-    for width, height in ((1920, 1080), (1080, 1920)):
-        page.set_viewport_size({"width": width, "height": height})
-        unit = wall_layout.unit_px(wall_layout.Screen(width, height))
-        page.open_app(base_url, wall_url("events"), wait=False)
-        page.wait_for_function(f"() => Math.abs(parseFloat(getComputedStyle(document.documentElement).fontSize) - {unit}) < 0.1",
-                               timeout=60_000)
-        wait_for_board(page, "events")
-        header = page.evaluate(HEADER_JS)
-        page.screenshot_to(f"wall-header-{width}x{height}", full_page=False)
-        assert header["badge"] == f"预警 {open_now:,}", header
-        assert len(header["shown"]) == 1 and re.fullmatch(r"\d\d:\d\d · \S+( · \S+)?", header["shown"][0]), header
-        assert all(header["fits"]) and not header["overlap"] and header["below"], header
-        assert min(header["fonts"]) >= MIN_FONT_PX * min(width, height) / 1080 - 0.5, header
-        assert not page.evaluate(OVERFLOW_JS), (width, height)
+def check_header(page, open_now: int, width: int, height: int) -> None:
+    """The header's warnings badge shows the open warnings' count, and its ticker one of the
+    newest, both inside the header, clear of the title and clock, in big type; the board below."""
+    header = page.evaluate(HEADER_JS)
+    page.screenshot_to(f"wall-header-{width}x{height}", full_page=False)
+    assert header["badge"] == f"预警 {open_now:,}", header
+    assert len(header["shown"]) == 1 and re.fullmatch(r"\d\d:\d\d · \S+( · \S+)?", header["shown"][0]), header
+    assert all(header["fits"]) and not header["overlap"] and header["below"], header
+    assert min(header["fonts"]) >= min_font_px(width, height) - 0.5, header
+    assert not page.evaluate(OVERFLOW_JS), (width, height)
 
 
 # --- many sessions at once (benchmarks/load.py's client, a smoke run) ---------------------------

@@ -1,6 +1,6 @@
 # ruff: noqa: E501  (the JavaScript snippets read better unwrapped)
 """What the wall-screen browser tests share: the screens and the wall's address, reading
-its board and tiles, waiting for it, writing events behind its back, a TCP
+its board and tiles and what it is sent, waiting for it, writing events behind its back, a TCP
 proxy that cuts PostgreSQL off, and the outage check. test_wall.py looks at the wall on one
 server of its module; test_wall_refresh.py waits for it on servers of their own."""
 
@@ -12,13 +12,14 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from urllib.parse import quote
 
 import pytest
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Connection, Engine, insert, select
 
 from data_access.filters import local_now
-from data_access.models import GridEvent, Village
+from data_access.models import GridEvent, House, PopulationStay, Village
 
 VILLAGES = ("倪宅村", "凤凰村", "桃源村", "上京岭村")  # the micro-centre's four
 VILLAGE_QUERY = "&".join(f"village={quote(v)}" for v in VILLAGES)
@@ -79,6 +80,36 @@ def add_events(engine: Engine, n: int) -> None:
                 for _ in range(n)
             ],
         )
+
+
+# --- personal data -------------------------------------------------------------------------------
+
+
+def demo_people(conn: Connection) -> Iterator[str]:
+    """Every clear name, ID number and phone of the demo's stays and landlords (for a LeakCheck)."""
+    rows = [*conn.execute(select(PopulationStay.name, PopulationStay.id_number, PopulationStay.phone)),
+            *conn.execute(select(House.landlord, House.landlord_phone))]
+    return (v for row in rows for v in row)
+
+
+def record_websocket(page) -> list[bytes]:
+    """Every message the server sends the page, from now on: tables and charts travel as Arrow
+    bytes (and tables are drawn on a canvas), so what they hold is checked here, not in the HTML."""
+    received: list[bytes] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: received.append(
+        payload if isinstance(payload, bytes) else payload.encode())))
+    return received
+
+
+def html_of_everything(page) -> str:
+    """The page's HTML and that of every frame in it (maps, components)."""
+    parts = []
+    for frame in page.frames:
+        try:
+            parts.append(frame.content())
+        except Exception:  # a frame replaced while being read: the next read has it
+            continue
+    return "\n".join(parts)
 
 
 # --- reading the screen --------------------------------------------------------------------------
