@@ -29,6 +29,7 @@ from data_access.notify import watcher
 from ui import wall, wall_layout
 
 from ..leak_check import LeakCheck
+from .conftest import AppPage
 from .helpers import module_server
 from .wall_support import (
     BASE_ENV,
@@ -41,10 +42,9 @@ from .wall_support import (
     MIN_FONT_PX,
     MIN_SHARE_USED,
     OVERFLOW_JS,
+    RECORD_VIEWS_JS,
     SCREENS,
     USED_JS,
-    VIEW_JS,
-    VILLAGE_QUERY,
     VILLAGES,
     demo_people,
     html_of_everything,
@@ -125,9 +125,6 @@ WALKS = {
     view: screens[i % len(screens):] + screens[:i % len(screens)]
     for i, (view, screens) in enumerate((view, FEW_SCREENS.get(view, SCREENS)) for view in wall.VIEWS)
 }
-# The boards opened as anyone opens them too, with no village chosen (no sign-in, no person);
-# the ledgers' boards send their people nothing either: tests/pages/ checks them with AppTest.
-EVERY_VILLAGE_VIEWS = ("overview", "hazards", "population", "alerts", "events")
 HEADER_SCREENS = ((1920, 1080), (1080, 1920))  # the events board's header, landscape and portrait
 
 
@@ -137,10 +134,6 @@ def test_each_board_fills_every_screen_with_big_type_and_no_chrome_and_shows_no_
     received = record_websocket(page)
     problems: list[str] = []
     smallest: dict[tuple[int, int], float] = {}
-    if view in EVERY_VILLAGE_VIEWS:
-        open_on_screen(page, base_url, f"/?mode=wall&playlist={view}", view, *WALKS[view][0])
-        assert page.get_by_label("密码").count() == 0, "no sign-in on the wall"
-        assert not people.found_in(html_of_everything(page), *received)[:5], f"{view}, every village"
     for n, (width, height) in enumerate(WALKS[view]):
         open_on_screen(page, base_url if n == 0 else None, wall_url(view), view, width, height)
         page.screenshot_to(f"wall-{width}x{height}-{view}", full_page=False)
@@ -197,31 +190,49 @@ def layout_problems(page, view: str, width: int, height: int) -> tuple[list[str]
     return problems, min(size for size, _, _ in sizes)
 
 
-# --- rotation -------------------------------------------------------------------------------------
+# --- the wall at its plain address: no sign-in, no person, rotation -----------------------------
+
+# The boards opened at the wall's plain address too, every village's (no sign-in, no person); the
+# ledgers' boards send their people nothing either: tests/pages/ checks them with AppTest.
+EVERY_VILLAGE_VIEWS = ("overview", "hazards", "population", "alerts", "events")
 
 
-def test_rotation_visits_every_view_in_playlist_order(base_url, page):
-    playlist = ["overview", "alerts", "events"]  # the order of three shows the rule; every board is
-    # opened by the layout test
-    rotate_s = 5
-    assert rotate_s >= wall.MIN_ROTATE_S  # a smaller value would be clamped to MIN_ROTATE_S
-    page.set_viewport_size(FULL_HD)
-    page.open_app(
-        base_url, f"/?mode=wall&rotate={rotate_s}&playlist={','.join(playlist)}&{VILLAGE_QUERY}", wait=False
-    )
-    seen: list[tuple[str, float]] = []
+
+def test_the_wall_at_its_plain_address_asks_no_sign_in_shows_no_person_and_rotates_in_playlist_order(
+        base_url, page, people):
+    """Opened as anyone opens it, with no village chosen: each board asks no sign-in and shows
+    no person; a playlist rotates in its order, one view after another every `rotate` seconds,
+    then the first again. The rotation, which waits for the clock, runs on a second page
+    meanwhile."""
+    playlist = ["events", "overview", "alerts"]  # three, not in VIEWS' order: the playlist's rules
+    rotate_s = wall.MIN_ROTATE_S  # the shortest: a smaller value would be clamped to it
+    rotating = AppPage(page.context.new_page())
+    rotating_received = record_websocket(rotating)
+    rotating.set_viewport_size(FULL_HD)
+    rotating.open_app(base_url, f"/?mode=wall&rotate={rotate_s}&playlist={','.join(playlist)}", wait=False)
+    rotating.evaluate(RECORD_VIEWS_JS)
     deadline = time.monotonic() + 60 + len(playlist) * rotate_s
-    while len(seen) <= len(playlist) and time.monotonic() < deadline:
-        views = page.evaluate(VIEW_JS)
-        if len(views) == 1 and (not seen or seen[-1][0] != views[0]):
-            seen.append((views[0], time.monotonic()))
-        page.wait_for_timeout(200)
+
+    received = record_websocket(page)
+    page.set_viewport_size(FULL_HD)
+    for view in EVERY_VILLAGE_VIEWS:
+        page.open_app(base_url, f"/?mode=wall&playlist={view}", wait=False)
+        wait_for_board(page, view)
+        assert page.get_by_label("密码").count() == 0, "no sign-in on the wall"
+        assert not people.found_in(html_of_everything(page), *received)[:5], f"{view}, every village"
+        assert page.locator("[data-testid='stException']").count() == 0, view
+
+    while rotating.evaluate("() => window.wallViews.length") <= len(playlist) and time.monotonic() < deadline:
+        rotating.wait_for_timeout(200)
+    seen = rotating.evaluate("() => window.wallViews")
     order = [view for view, _ in seen]
     assert order == playlist + playlist[:1], order
-    stays = [b - a for (_, a), (_, b) in zip(seen[1:], seen[2:])]  # the first one includes loading
+    stays = [(b - a) / 1000 for (_, a), (_, b) in zip(seen[1:], seen[2:])]  # the first one includes loading
     # The order is the point; how long each view stays is only roughly observable on a busy machine.
     assert all(rotate_s / 2 <= s <= 2 * rotate_s + 2 for s in stays), stays
-    assert page.locator("[data-testid='stException']").count() == 0
+    assert rotating.locator("[data-testid='stException']").count() == 0
+    assert rotating.get_by_label("密码").count() == 0, "no sign-in on the wall"
+    assert not people.found_in(html_of_everything(rotating), *rotating_received)[:5], "the rotating wall"
 
 
 # --- the header's warnings ------------------------------------------------------------------------

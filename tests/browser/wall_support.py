@@ -194,8 +194,15 @@ CLIPPED_JS = """() => [...document.querySelectorAll('.wall-tile > div, .wall-vie
   .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => `${e.className}: ${e.textContent.trim().slice(0, 30)}`)"""
 TILES_JS = """() => Object.fromEntries([...document.querySelectorAll('.wall-tile')].map(
   t => [t.querySelector('.label').textContent, t.querySelector('.value').textContent]))"""
-VIEW_JS = """() => [...document.querySelectorAll("[class*='st-key-wall-view-']")].map(
-  e => [...e.classList].find(c => c.startsWith('st-key-wall-view-')).slice('st-key-wall-view-'.length))"""
+# Records in the page each view that comes on screen (window.wallViews: [view, ms]): the rotation
+# is timed by the page's clock, whatever the test does meanwhile.
+RECORD_VIEWS_JS = """() => { window.wallViews = [];
+  setInterval(() => {
+    const views = [...document.querySelectorAll("[class*='st-key-wall-view-']")].map(
+      e => [...e.classList].find(c => c.startsWith('st-key-wall-view-')).slice('st-key-wall-view-'.length));
+    const last = window.wallViews[window.wallViews.length - 1];
+    if (views.length === 1 && (!last || last[0] !== views[0])) window.wallViews.push([views[0], performance.now()]);
+  }, 100); }"""
 # In the map's iframe: the Leaflet map, settled (no zoom animation), with its village labels.
 MAP_JS = """() => {
   const key = Object.keys(window).find(k => k.startsWith('map_') && window[k] && window[k].latLngToContainerPoint);
