@@ -17,7 +17,9 @@ import re
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
@@ -128,41 +130,60 @@ WALKS = {
 HEADER_SCREENS = ((1920, 1080), (1080, 1920))  # the events board's header, landscape and portrait
 
 
-@pytest.mark.parametrize("view", wall.VIEWS)
+@dataclass
+class Board:
+    """A board on a page of its own, and what it was sent and showed on the screens walked."""
+
+    view: str
+    page: Any
+    received: list[bytes]
+    smallest: dict[tuple[int, int], float] = field(default_factory=dict)  # text size per screen
+
+
 def test_each_board_fills_every_screen_with_big_type_and_no_chrome_and_shows_no_person(
-        base_url, page, people, open_warnings, view):
-    received = record_websocket(page)
+        base_url, page, people, open_warnings):
+    """Every board on a page of its own, all walking their screens together: the waits of a step
+    (the browser's report, the rerun, the redraw) are waited once for all the boards."""
+    boards: list[Board] = []
+    for view in wall.VIEWS:
+        board_page = AppPage(page.context.new_page()) if boards else page
+        boards.append(Board(view, board_page, record_websocket(board_page)))
     problems: list[str] = []
-    smallest: dict[tuple[int, int], float] = {}
-    for n, (width, height) in enumerate(WALKS[view]):
-        open_on_screen(page, base_url if n == 0 else None, wall_url(view), view, width, height)
-        page.screenshot_to(f"wall-{width}x{height}-{view}", full_page=False)
-        found, smallest[(width, height)] = layout_problems(page, view, width, height)
-        problems += [f"{view} at {width}x{height}: {p}" for p in found]
-        if view == "events" and (width, height) in HEADER_SCREENS:
-            check_header(page, open_warnings, width, height)
-        assert page.get_by_label("密码").count() == 0, "no sign-in on the wall"
-        if view in MAP_VIEWS:
-            assert "leaflet" in map_frame(page).content(), f"{view}: the map's HTML is read"
-        assert not people.found_in(html_of_everything(page))[:5], f"{view} at {width}x{height}: a person shown"
-        assert page.locator("[data-testid='stException']").count() == 0, (view, width, height)
+    for step in range(max(len(walk) for walk in WALKS.values())):
+        walking = [board for board in boards if step < len(WALKS[board.view])]
+        for board in walking:
+            width, height = WALKS[board.view][step]
+            board.page.set_viewport_size({"width": width, "height": height})
+            if step == 0:
+                board.page.open_app(base_url, wall_url(board.view), wait=False)
+        for board in walking:
+            problems += check_board(board, *WALKS[board.view][step], people, open_warnings)
     assert not problems, "\n".join(problems[:40])
-    assert all(size >= min_font_px(*screen) - 0.5 for screen, size in smallest.items()), smallest
-    assert not people.found_in(*received)[:5], f"{view}: a person sent to the wall"
-    page.assert_no_external_requests(allow_tile_hosts=False)
+    for board in boards:
+        assert all(size >= min_font_px(*screen) - 0.5 for screen, size in board.smallest.items()), board.smallest
+        assert not people.found_in(*board.received)[:5], f"{board.view}: a person sent to the wall"
+    page.assert_no_external_requests(allow_tile_hosts=False)  # (every page of its context)
 
 
-def open_on_screen(page, base_url: str | None, path: str, view: str, width: int, height: int) -> None:
-    """The board at `path` on a width × height screen: opened there (`base_url`), or, when
-    `base_url` is None, the board on screen resized to it; once laid out for it and drawn."""
-    page.set_viewport_size({"width": width, "height": height})
-    if base_url is not None:
-        page.open_app(base_url, path, wait=False)
+def check_board(board: Board, width: int, height: int, people: LeakCheck, open_warnings: int) -> list[str]:
+    """Once the board is laid out for a width × height screen and drawn: no sign-in, no person,
+    no exception, and (on the events board) the header's warnings; its layout's problems."""
+    page, view = board.page, board.view
     unit = wall_layout.unit_px(wall_layout.Screen(width, height))
     # Laid out for this screen once the browser has reported it (the root font is the unit).
     page.wait_for_function(f"() => Math.abs(parseFloat(getComputedStyle(document.documentElement).fontSize) - {unit}) < 0.1",
                            timeout=60_000)
     wait_for_board(page, view)
+    page.screenshot_to(f"wall-{width}x{height}-{view}", full_page=False)
+    problems, board.smallest[(width, height)] = layout_problems(page, view, width, height)
+    if view == "events" and (width, height) in HEADER_SCREENS:
+        check_header(page, open_warnings, width, height)
+    assert page.get_by_label("密码").count() == 0, "no sign-in on the wall"
+    if view in MAP_VIEWS:
+        assert "leaflet" in map_frame(page).content(), f"{view}: the map's HTML is read"
+    assert not people.found_in(html_of_everything(page))[:5], f"{view} at {width}x{height}: a person shown"
+    assert page.locator("[data-testid='stException']").count() == 0, (view, width, height)
+    return [f"{view} at {width}x{height}: {problem}" for problem in problems]
 
 
 def min_font_px(width: int, height: int) -> float:
