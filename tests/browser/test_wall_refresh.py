@@ -68,9 +68,11 @@ def test_a_new_record_shows_without_a_reload_and_an_outage_keeps_the_last_figure
             proxy = TcpProxy(("127.0.0.1", url.port or 5432))  # down: the proxy cuts every connection
             proxy.start()
             cleanup.callback(proxy.stop)
-            proxied = make_url(url.render_as_string(hide_password=False)).set(host="127.0.0.1", port=proxy.port)
+            proxied = make_url(url.render_as_string(hide_password=False)).set(host="127.0.0.1",
+                                                                                port=proxy.port)
             base_url = streamlit_server(proxied.render_as_string(hide_password=False), extra_env=FAST_ENV)
-            walls.append(OutageWall(AppPage(page.context.new_page()), pg_demo, base_url, proxy.stop, proxy.start))
+            pg_page = AppPage(page.context.new_page())  # beside the SQLite wall's
+            walls.append(OutageWall(pg_page, pg_demo, base_url, proxy.stop, proxy.start))
         check_outage(walls)
     if pg_demo is None:
         pytest.skip("TEST_DATABASE_URL not set: checked on SQLite only")
