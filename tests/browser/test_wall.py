@@ -117,7 +117,7 @@ def open_warnings(sqlite_demo) -> int:
     return open_now
 
 
-# --- layout and personal data, board by board ----------------------------------------------------
+# --- layout and personal data, every board on every screen ----------------------------------------
 
 # Each board is opened once and walked through its screens: the browser reports each new size
 # (ui/screen.py) and the wall lays itself out again in place, by the same rerun that lays it out
@@ -142,8 +142,9 @@ class Board:
 
 def test_each_board_fills_every_screen_with_big_type_and_no_chrome_and_shows_no_person(
         base_url, page, people, open_warnings):
-    """Every board on a page of its own, all walking their screens together: the waits of a step
-    (the browser's report, the rerun, the redraw) are waited once for all the boards."""
+    """Every board on a page of its own: opened one at a time, then walking their screens
+    together, so that a step's waits (the browser's report, the rerun, the redraw, the settle
+    pauses) are waited once for all the boards."""
     boards: list[Board] = []
     for view in wall.VIEWS:
         board_page = AppPage(page.context.new_page()) if boards else page
