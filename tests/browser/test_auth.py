@@ -33,7 +33,6 @@ VIEWS_FOR = {"viewer": ("overview", "hazards", "population", "alerts", "events",
 # Listed in the navigation, but not opened here, for the suite's time: what the ledger views send
 # a viewer and staff is checked against their people with AppTest (tests/pages/).
 NOT_OPENED = LEDGERS
-WALL_VIEWS = ("overview", "hazards", "population", "alerts", "events")
 
 
 @pytest.fixture(scope="module")
@@ -127,16 +126,6 @@ def test_no_view_shows_a_clear_person(page, base_url, people, role):
         if role == "viewer" and view in ("hazards", "population", "events"):
             assert "需要工作人员权限查看明细" in html
         page.screenshot_to(f"auth-{role}-{view}")
-
-
-def test_the_wall_screen_needs_no_sign_in_and_shows_no_person(page, base_url, people):
-    received = record_websocket(page)
-    for view in WALL_VIEWS:
-        page.open_app(base_url, f"/?mode=wall&playlist={view}")
-        page.locator(f".st-key-wall-view-{view}").first.wait_for(timeout=60_000)
-        wait_for_app(page)
-        assert page.get_by_label("密码").count() == 0, "no sign-in on the wall"
-        assert not people.found_in(html_of_everything(page), *received)[:5], view
 
 
 def test_a_leader_opens_the_worst_item_and_its_map_says_where_without_tiles(page, base_url):

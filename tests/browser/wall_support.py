@@ -1,6 +1,6 @@
 # ruff: noqa: E501  (the JavaScript snippets read better unwrapped)
 """What the wall-screen browser tests share: the screens and the wall's address, reading
-its board and tiles, waiting for it, writing events behind its back, a TCP
+its board and tiles and what it is sent, waiting for it, writing events behind its back, a TCP
 proxy that cuts PostgreSQL off, and the outage check. test_wall.py looks at the wall on one
 server of its module; test_wall_refresh.py waits for it on servers of their own."""
 
@@ -12,13 +12,16 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import quote
 
 import pytest
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Connection, Engine, insert, select
 
 from data_access.filters import local_now
-from data_access.models import GridEvent, Village
+from data_access.models import GridEvent, House, PopulationStay, Village
 
 VILLAGES = ("倪宅村", "凤凰村", "桃源村", "上京岭村")  # the micro-centre's four
 VILLAGE_QUERY = "&".join(f"village={quote(v)}" for v in VILLAGES)
@@ -36,7 +39,7 @@ FULL_HD = {"width": 1920, "height": 1080}
 MIN_FONT_PX = 18  # at 1080p; in proportion to the screen's shorter side elsewhere (36 px at 4K)
 MIN_SHARE_USED = 0.85  # of the screen's height and width, by the tiles, map and charts
 BASE_ENV = {"BASEMAP": "none"}  # no tile server: nothing leaves the machine
-INTERVAL_S = 3  # WALL_REFRESH_S and CACHE_TTL_S of the refresh and outage tests
+INTERVAL_S = 2  # WALL_REFRESH_S and CACHE_TTL_S of the refresh and outage tests
 FAST_ENV = BASE_ENV | {"WALL_REFRESH_S": str(INTERVAL_S), "CACHE_TTL_S": str(INTERVAL_S)}
 PG_CONNECT_TIMEOUT_S = 5  # data_access.db: connect_timeout
 NEW_EVENTS = "新增事件"
@@ -79,6 +82,36 @@ def add_events(engine: Engine, n: int) -> None:
                 for _ in range(n)
             ],
         )
+
+
+# --- personal data -------------------------------------------------------------------------------
+
+
+def demo_people(conn: Connection) -> Iterator[str]:
+    """Every clear name, ID number and phone of the demo's stays and landlords (for a LeakCheck)."""
+    rows = [*conn.execute(select(PopulationStay.name, PopulationStay.id_number, PopulationStay.phone)),
+            *conn.execute(select(House.landlord, House.landlord_phone))]
+    return (v for row in rows for v in row)
+
+
+def record_websocket(page) -> list[bytes]:
+    """Every message the server sends the page, from now on: tables and charts travel as Arrow
+    bytes (and tables are drawn on a canvas), so what they hold is checked here, not in the HTML."""
+    received: list[bytes] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: received.append(
+        payload if isinstance(payload, bytes) else payload.encode())))
+    return received
+
+
+def html_of_everything(page) -> str:
+    """The page's HTML and that of every frame in it (maps, components)."""
+    parts = []
+    for frame in page.frames:
+        try:
+            parts.append(frame.content())
+        except Exception:  # a frame replaced while being read: the next read has it
+            continue
+    return "\n".join(parts)
 
 
 # --- reading the screen --------------------------------------------------------------------------
@@ -161,8 +194,15 @@ CLIPPED_JS = """() => [...document.querySelectorAll('.wall-tile > div, .wall-vie
   .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => `${e.className}: ${e.textContent.trim().slice(0, 30)}`)"""
 TILES_JS = """() => Object.fromEntries([...document.querySelectorAll('.wall-tile')].map(
   t => [t.querySelector('.label').textContent, t.querySelector('.value').textContent]))"""
-VIEW_JS = """() => [...document.querySelectorAll("[class*='st-key-wall-view-']")].map(
-  e => [...e.classList].find(c => c.startsWith('st-key-wall-view-')).slice('st-key-wall-view-'.length))"""
+# Records in the page each view that comes on screen (window.wallViews: [view, ms]): the rotation
+# is timed by the page's clock, whatever the test does meanwhile.
+RECORD_VIEWS_JS = """() => { window.wallViews = [];
+  setInterval(() => {
+    const views = [...document.querySelectorAll("[class*='st-key-wall-view-']")].map(
+      e => [...e.classList].find(c => c.startsWith('st-key-wall-view-')).slice('st-key-wall-view-'.length));
+    const last = window.wallViews[window.wallViews.length - 1];
+    if (views.length === 1 && (!last || last[0] !== views[0])) window.wallViews.push([views[0], performance.now()]);
+  }, 100); }"""
 # In the map's iframe: the Leaflet map, settled (no zoom animation), with its village labels.
 MAP_JS = """() => {
   const key = Object.keys(window).find(k => k.startsWith('map_') && window[k] && window[k].latLngToContainerPoint);
@@ -219,16 +259,6 @@ def count(text: str) -> int:
     return int(text.replace(",", ""))
 
 
-def wait_until(page, condition, timeout_s: float, message) -> float:
-    """Poll `condition()` until true; returns the seconds it took."""
-    start = time.monotonic()
-    while not condition():
-        if time.monotonic() - start > timeout_s:
-            pytest.fail(message() if callable(message) else message)
-        page.wait_for_timeout(250)
-    return time.monotonic() - start
-
-
 def assert_intact(page, before: dict[str, str]) -> None:
     """The last figures are on screen: same tiles, same values, no exception, not blank."""
     assert page.locator("[data-testid='stException']").count() == 0
@@ -238,56 +268,116 @@ def assert_intact(page, before: dict[str, str]) -> None:
 
 # --- outage ---------------------------------------------------------------------------------------
 
+# The document's identity: a marker set in it, its time origin, its navigations (a reload changes all).
+DOCUMENT_JS = """() => { window.__wallMarker = window.__wallMarker || Math.random();
+  return [window.__wallMarker, performance.timeOrigin, performance.getEntriesByType('navigation').length]; }"""
 
-def check_outage(page, engine: Engine, base_url: str, go_down, come_back) -> None:
-    """Down: the last figures stay under the stale banner. Back: the banner goes, new data shows.
+
+@dataclass
+class OutageWall:
+    """A wall on a server of its own (FAST_ENV), and how its database goes away and comes back."""
+
+    page: Any
+    engine: Engine
+    base_url: str
+    go_down: Callable[[], None]
+    come_back: Callable[[], None]
+    document: list = field(default_factory=list)  # DOCUMENT_JS once drawn
+    before: dict[str, str] = field(default_factory=dict)  # its figures when the outage began
+    went_down: dt.datetime | None = None
+
+    @property
+    def name(self) -> str:
+        return self.engine.dialect.name
+
+    def new_events(self) -> int:
+        return count(tiles(self.page)[NEW_EVENTS])
+
+
+def wait_for_each(walls: list[OutageWall], condition, timeout_s: float, message) -> list[float]:
+    """Poll `condition(wall)` on every wall until it has been true on each; the seconds each took."""
+    start = time.monotonic()
+    took: list[float | None] = [None] * len(walls)
+    while True:
+        for i, wall in enumerate(walls):
+            if took[i] is None and condition(wall):
+                took[i] = time.monotonic() - start
+        if None not in took:
+            return took
+        if time.monotonic() - start > timeout_s:
+            pytest.fail("; ".join(f"{wall.name}: {message(wall)}" for wall, t in zip(walls, took) if t is None))
+        walls[0].page.wait_for_timeout(250)  # (Playwright takes every page's events meanwhile)
+
+
+def check_outage(walls: list[OutageWall]) -> None:
+    """Before: a new record shows without a reload. Down: the last figures stay under the stale
+    banner. Back: the banner goes, new data show; the page was never reloaded.
+    The walls go through it together, each on its own server and database, so that the ticks of
+    WALL_REFRESH_S and CACHE_TTL_S the steps wait for are waited once for all.
     (An outage that spans a change of minute, when the events board asks for its backlog at a new
     time, is tests/ui/test_data_door.py's: there the clock need not be waited for.)"""
-    page.set_viewport_size(FULL_HD)
-    page.open_app(base_url, wall_url("events"), wait=False)
-    wait_for_board(page, "events")
-    before = tiles(page)
-    assert len(before) >= 6 and any(re.search(r"[1-9]", v) for v in before.values()), before
-    went_down = local_now()
-    go_down()
+    for wall in walls:
+        wall.page.set_viewport_size(FULL_HD)
+        wall.page.open_app(wall.base_url, wall_url("events"), wait=False)
+    for wall in walls:
+        wait_for_board(wall.page, "events")
+        wall.document = wall.page.evaluate(DOCUMENT_JS)
+
+    # A new record shows within a few ticks, drawn in place.
+    expected = {wall.name: wall.new_events() + 3 for wall in walls}
+    for wall in walls:
+        add_events(wall.engine, 3)
+    took = wait_for_each(walls, lambda wall: wall.new_events() == expected[wall.name], 5 * INTERVAL_S,
+                         lambda wall: f"{NEW_EVENTS} still {wall.new_events()}, expected {expected[wall.name]}")
+    assert all(t <= 4 * INTERVAL_S for t in took), took
+    for wall in walls:
+        assert wall.page.evaluate(DOCUMENT_JS) == wall.document, f"{wall.name}: the page was reloaded"
+        assert wall.page.locator("[data-testid='stException']").count() == 0
+
+    for wall in walls:
+        wall.before = tiles(wall.page)
+        assert len(wall.before) >= 6 and any(re.search(r"[1-9]", v) for v in wall.before.values()), wall.before
+        wall.went_down = local_now()
+        wall.go_down()
     # Cached answers may still be served for one TTL, then a tick finds the database gone;
     # a PostgreSQL connect may wait its timeout.
     limit = 3 * INTERVAL_S + PG_CONNECT_TIMEOUT_S + 2
-    took = wait_until(page, lambda: page.locator(".wall-stale").count() > 0, limit, "no stale banner")
-    banner = page.locator(".wall-stale").inner_text().strip()
-    match = STALE.match(banner)
-    assert match, banner
-    shown = went_down.replace(hour=int(match[1]), minute=int(match[2]), second=0, microsecond=0)
-    # The time of the last good answer: before the outage (or a cached answer within a TTL after it).
-    assert -dt.timedelta(seconds=INTERVAL_S + 1) <= went_down - shown < dt.timedelta(minutes=2), (
-        banner,
-        went_down,
-    )
-    assert_intact(page, before)
+    took = wait_for_each(walls, lambda wall: wall.page.locator(".wall-stale").count() > 0, limit,
+                         lambda wall: "no stale banner")
+    for wall in walls:
+        banner = wall.page.locator(".wall-stale").inner_text().strip()
+        match = STALE.match(banner)
+        assert match, banner
+        shown = wall.went_down.replace(hour=int(match[1]), minute=int(match[2]), second=0, microsecond=0)
+        # The time of the last good answer: before the outage (or a cached answer within a TTL after it).
+        assert -dt.timedelta(seconds=INTERVAL_S + 1) <= wall.went_down - shown < dt.timedelta(minutes=2), (
+            wall.name, banner, wall.went_down)
+        assert_intact(wall.page, wall.before)
     # It stays so, tick after tick.
     hold_until = time.monotonic() + 2 * INTERVAL_S
     while time.monotonic() < hold_until:
-        page.wait_for_timeout(500)
-        assert page.locator(".wall-stale").count() == 1, "the banner went while the database is down"
-        assert_intact(page, before)
-    page.screenshot_to(f"wall-outage-{engine.dialect.name}", full_page=False)
+        walls[0].page.wait_for_timeout(500)
+        for wall in walls:
+            assert wall.page.locator(".wall-stale").count() == 1, f"{wall.name}: the banner went while the database is down"
+            assert_intact(wall.page, wall.before)
+    for wall in walls:
+        wall.page.screenshot_to(f"wall-outage-{wall.name}", full_page=False)
 
-    come_back()
-    wait_until(page, lambda: page.locator(".wall-stale").count() == 0, limit, "the stale banner stays")
-    assert page.locator(".wall-status").count() == 1
-    assert_intact(page, before)
-    add_events(engine, 2)
-    wait_until(
-        page,
-        lambda: count(tiles(page)[NEW_EVENTS]) == count(before[NEW_EVENTS]) + 2,
-        5 * INTERVAL_S,
-        lambda: (
-            f"after the outage {NEW_EVENTS} is {tiles(page)[NEW_EVENTS]}, "
-            f"expected {count(before[NEW_EVENTS]) + 2}"
-        ),
-    )
-    assert page.locator("[data-testid='stException']").count() == 0
-    print(f"{engine.dialect.name}: stale banner {took:.1f} s after the outage began")
+    for wall in walls:
+        wall.come_back()
+    wait_for_each(walls, lambda wall: wall.page.locator(".wall-stale").count() == 0, limit,
+                  lambda wall: "the stale banner stays")
+    for wall in walls:
+        assert wall.page.locator(".wall-status").count() == 1
+        assert_intact(wall.page, wall.before)
+        add_events(wall.engine, 2)
+    wait_for_each(walls, lambda wall: wall.new_events() == count(wall.before[NEW_EVENTS]) + 2, 5 * INTERVAL_S,
+                  lambda wall: f"after the outage {NEW_EVENTS} is {wall.new_events()}, "
+                               f"expected {count(wall.before[NEW_EVENTS]) + 2}")
+    for wall in walls:
+        assert wall.page.locator("[data-testid='stException']").count() == 0
+        assert wall.page.evaluate(DOCUMENT_JS) == wall.document, f"{wall.name}: the page was reloaded"
+    print(", ".join(f"{wall.name}: stale banner {t:.1f} s after the outage began" for wall, t in zip(walls, took)))
 
 
 class TcpProxy:
