@@ -1,5 +1,6 @@
-"""Helpers for the view tests in a real browser: a server kept for a whole module, signing in,
-the map iframe, console errors that are not the app's, and tall screenshots."""
+"""Helpers for the tests in a real browser: a server kept for a whole module, signing in, the map
+iframe, what a page shows and was sent (for the personal-data checks), console errors that are
+not the app's, and tall screenshots."""
 
 from __future__ import annotations
 
@@ -9,6 +10,10 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import Connection, select
+
+from data_access.models import House, PopulationStay
 
 from .conftest import (
     ARTIFACTS_DIR,
@@ -138,6 +143,34 @@ def clickable_villages(frame: Any) -> list[dict]:
 
 
 # --------------------------------------------------------------------------- page state
+
+
+def demo_people(conn: Connection) -> Iterator[str]:
+    """Every clear name, ID number and phone of the demo's stays and landlords (for a LeakCheck)."""
+    rows = [*conn.execute(select(PopulationStay.name, PopulationStay.id_number, PopulationStay.phone)),
+            *conn.execute(select(House.landlord, House.landlord_phone))]
+    return (v for row in rows for v in row)
+
+
+def record_websocket(page) -> list[bytes]:
+    """Every message the server sends the page, from now on: tables and charts travel as Arrow
+    bytes (and tables are drawn on a canvas), so what they hold is checked here, not in the HTML."""
+    received: list[bytes] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: received.append(
+        payload if isinstance(payload, bytes) else payload.encode())))
+    return received
+
+
+def html_of_everything(page) -> str:
+    """The page's HTML and that of every frame in it (maps, components)."""
+    parts = []
+    for frame in page.frames:
+        try:
+            parts.append(frame.content())
+        except Exception:  # a frame replaced while being read: the next read has it
+            continue
+    return "\n".join(parts)
+
 
 
 def sidebar_villages(page: Any) -> list[str]:

@@ -1,6 +1,7 @@
 """Sign-in in Chromium: a hand-typed deep link in a new tab shows the sign-in form and no data,
 then the page once signed in; no view shows a clear name, ID number or phone of any demo
-stay to a viewer or staff, and neither does the wall screen (which needs no sign-in).
+stay to a viewer or staff (the wall screen, which needs no sign-in, is checked for the same in
+test_wall.py); a leader's way to an item and back; text from a file or a link stays text.
 
 A Streamlit session lives as long as its browser tab's connection, so a test signs in once
 and moves between views with the sidebar's links (a reload would ask to sign in again).
@@ -12,13 +13,23 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from data_access.db import get_engine
 from data_access.filters import local_today
-from data_access.models import House, PopulationStay
 from ui.markdown import WORD_JOINER
 
 from ..leak_check import LeakCheck
 from .conftest import wait_for_app
-from .helpers import FORM, assert_sign_in_form_and_no_data, map_frame, map_shapes, module_server, shown_data
+from .helpers import (
+    FORM,
+    assert_sign_in_form_and_no_data,
+    demo_people,
+    html_of_everything,
+    map_frame,
+    map_shapes,
+    module_server,
+    record_websocket,
+    shown_data,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -50,12 +61,8 @@ def base_url(demo_url, tmp_path_factory) -> str:
 @pytest.fixture(scope="module")
 def people(demo_url) -> LeakCheck:
     """Every clear name, ID number and phone of the demo's stays and landlords."""
-    from data_access.db import get_engine
-
     with get_engine(demo_url).connect() as conn:
-        rows = [*conn.execute(select(PopulationStay.name, PopulationStay.id_number, PopulationStay.phone)),
-                *conn.execute(select(House.landlord, House.landlord_phone))]
-    values = LeakCheck(v for row in rows for v in row)
+        values = LeakCheck(demo_people(conn))
     assert len(values) > 1000
     return values
 
@@ -66,17 +73,6 @@ def sign_in(page, name: str) -> None:
     page.locator(FORM).get_by_role("button", name="登录").click()
     page.locator("[data-testid='stSidebar']").get_by_text(f"{name}", exact=True).wait_for(timeout=60_000)
     wait_for_app(page)
-
-
-def html_of_everything(page) -> str:
-    """The page's HTML and that of every frame in it (maps, components)."""
-    parts = []
-    for frame in page.frames:
-        try:
-            parts.append(frame.content())
-        except Exception:  # a frame replaced while being read: the next read has it
-            continue
-    return "\n".join(parts)
 
 
 # A new tab is a new session, signed out. The very first session of a fresh server is
@@ -97,15 +93,6 @@ def test_a_deep_link_asks_to_sign_in_first(page, base_url, path, heading):
     assert page.locator("[data-testid='stException']").count() == 0
     page.screenshot_to(f"auth-deep-link-{path.strip('/')}-signed-in")
     page.assert_no_external_requests(allow_tile_hosts=False)
-
-
-def record_websocket(page) -> list[bytes]:
-    """Every message the server sends the page: tables travel as Arrow bytes and are drawn on
-    a canvas, so what they hold is checked here rather than in the HTML."""
-    received: list[bytes] = []
-    page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: received.append(
-        payload if isinstance(payload, bytes) else payload.encode())))
-    return received
 
 
 @pytest.mark.parametrize("role", ["viewer", "staff"])

@@ -152,22 +152,10 @@ def id_numbers(demo_url) -> LeakCheck:
     return ids
 
 
-def _record_websocket(page) -> list[bytes]:
-    received: list[bytes] = []
-    page.on(
-        "websocket",
-        lambda ws: ws.on(
-            "framereceived",
-            lambda payload: received.append(payload if isinstance(payload, bytes) else payload.encode()),
-        ),
-    )
-    return received
-
-
 @pytest.mark.parametrize("view", list(VIEWS))
 def test_view_renders_in_chinese_and_shows_no_clear_id_number(page, base_url, demo_url, id_numbers, view):
     path, heading = VIEWS[view]
-    sent = _record_websocket(page)
+    sent = helpers.record_websocket(page)
     helpers.open_view(page, base_url, path, STAFF)
 
     assert urlsplit(page.url).path == f"/{path}", "the view's own address, kept"

@@ -32,7 +32,7 @@ from ui import wall, wall_layout
 
 from ..leak_check import LeakCheck
 from .conftest import AppPage, screenshot
-from .helpers import module_server
+from .helpers import demo_people, html_of_everything, module_server, record_websocket
 from .wall_support import (
     BASE_ENV,
     CHROME_JS,
@@ -48,10 +48,7 @@ from .wall_support import (
     SCREENS,
     USED_JS,
     VILLAGES,
-    demo_people,
-    html_of_everything,
     map_frame,
-    record_websocket,
     wait_for_board,
     wall_url,
 )

@@ -12,16 +12,16 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
 import pytest
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Engine, insert, select
 
 from data_access.filters import local_now
-from data_access.models import GridEvent, House, PopulationStay, Village
+from data_access.models import GridEvent, Village
 
 VILLAGES = ("倪宅村", "凤凰村", "桃源村", "上京岭村")  # the micro-centre's four
 VILLAGE_QUERY = "&".join(f"village={quote(v)}" for v in VILLAGES)
@@ -85,33 +85,6 @@ def add_events(engine: Engine, n: int) -> None:
 
 
 # --- personal data -------------------------------------------------------------------------------
-
-
-def demo_people(conn: Connection) -> Iterator[str]:
-    """Every clear name, ID number and phone of the demo's stays and landlords (for a LeakCheck)."""
-    rows = [*conn.execute(select(PopulationStay.name, PopulationStay.id_number, PopulationStay.phone)),
-            *conn.execute(select(House.landlord, House.landlord_phone))]
-    return (v for row in rows for v in row)
-
-
-def record_websocket(page) -> list[bytes]:
-    """Every message the server sends the page, from now on: tables and charts travel as Arrow
-    bytes (and tables are drawn on a canvas), so what they hold is checked here, not in the HTML."""
-    received: list[bytes] = []
-    page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: received.append(
-        payload if isinstance(payload, bytes) else payload.encode())))
-    return received
-
-
-def html_of_everything(page) -> str:
-    """The page's HTML and that of every frame in it (maps, components)."""
-    parts = []
-    for frame in page.frames:
-        try:
-            parts.append(frame.content())
-        except Exception:  # a frame replaced while being read: the next read has it
-            continue
-    return "\n".join(parts)
 
 
 # --- reading the screen --------------------------------------------------------------------------
