@@ -76,3 +76,22 @@ def test_an_outage_at_a_new_minute_answers_with_that_questions_last_answer(engin
     assert not at.exception, [e.value for e in at.exception]
     assert at.session_state["down"] is True
     assert at.session_state["during"] == at.session_state["before"] == (1, 0)
+
+
+def test_a_calls_key_tells_every_plain_value_apart_and_refuses_anything_else():
+    """ui.data.query hands st.cache_data one text (call_key) for a call of plain values: it must
+    differ wherever the arguments differ, type included, and there is none for other values."""
+    import pandas as pd
+
+    from data_access.filters import Filters, Period
+    from ui.data import call_key
+
+    day = dt.date(2026, 12, 3)
+    period = Period(day, day)
+    values = [1, 1.0, True, "1", None, day, dt.datetime(2026, 12, 3), (1,), [1], (), ("1",),
+              Filters(period), Filters(period, villages=("倪宅村",)), Filters(period, village_ids=(1,)),
+              Filters(period, village_ids=()), Period(day, day)]
+    keys = [call_key("f", value) for value in values]
+    assert None not in keys and len(set(keys)) == len(values)
+    assert call_key("f", Filters(period, ("倪宅村",))) == call_key("f", Filters(Period(day, day), ("倪宅村",)))
+    assert call_key("f", pd.DataFrame({"a": [1]})) is None and call_key("f", object()) is None
