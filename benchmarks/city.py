@@ -92,7 +92,7 @@ def view_calls(view: str, f: Filters, resolved: Filters, today: dt.date, now: dt
     the shared frame (filter bar, names to ids, demo banner, account check, the map's outlines),
     then the page, which gets the filter `resolved` (what resolve(f) returns) as the app's does.
     closed_hazards_fit: hazards.closed_hazards_fit of the hazard KPIs (whether the map draws closed hazards)."""
-    frame = [("areas.villages", areas.villages, ()),
+    frame = [("areas.village_options", areas.village_options, ()),
              ("areas.grid_names", areas.grid_names, (f.villages,)),
              ("filters.resolve", resolve, (f,)),
              ("areas.has_demo_records", areas.has_demo_records, ()),
@@ -190,7 +190,7 @@ def floor_statements(view: str, scope: Scope, dialect: str, ctx: dict) -> list[t
     vill = "" if area else " AND village_id = :v"
     closed_too = " OR (found_at >= :b AND found_at < :e)" if view == "hazards" and ctx["closed_hazards_fit"] else ""
     common = [
-        ("areas.villages", "SELECT name, work_area, town, in_micro_centre FROM villages ORDER BY town, work_area, name"),
+        ("areas.village_options", "SELECT name, work_area, in_micro_centre FROM villages ORDER BY town, work_area, name"),
         ("areas.grid_names", "SELECT g.name FROM grids g JOIN villages v ON v.id = g.village_id"
                         + ("" if area else " WHERE v.name = :vname") + " ORDER BY v.name, g.name"),
         *([] if area else [("filters.resolve", "SELECT name, id FROM villages WHERE name = :vname")]),

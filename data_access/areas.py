@@ -19,6 +19,15 @@ def villages(conn: Connection) -> pd.DataFrame:
     return read_frame(conn, stmt)
 
 
+def village_options(conn: Connection) -> tuple[tuple[str, str, bool], ...]:
+    """What the filter bar lists: (name, work area or '', in the micro-centre's area) of every
+    village, in villages()' order. Plain values: read on every rerun, with no frame to take apart."""
+    stmt = select(Village.name, Village.work_area, Village.in_micro_centre).order_by(
+        Village.town, Village.work_area, Village.name
+    )
+    return tuple((name, work_area or "", bool(micro)) for name, work_area, micro in conn.execute(stmt))
+
+
 def village_names(conn: Connection) -> list[str]:
     return list(conn.execute(select(Village.name).order_by(Village.name)).scalars())
 

@@ -62,22 +62,36 @@ def _styled(chart: alt.TopLevelMixin, sizes: FontSizes, *, dark: bool) -> alt.To
     background when `dark`. Each configure_* replaces the one before, so a chart can be restyled."""
     colours = {"labelColor": WALL_TEXT, "titleColor": WALL_TEXT} if dark else {}
     lines = {"gridColor": WALL_GRID, "domainColor": WALL_GRID} if dark else {}
-    chart = (
-        chart.configure_axis(labelFontSize=sizes.label, titleFontSize=sizes.axis_title,
-                             labelLimit=sizes.label_limit, **colours, **lines)
-        .configure_legend(
+    chart = _configured(
+        chart,
+        axis=alt.AxisConfig(labelFontSize=sizes.label, titleFontSize=sizes.axis_title,
+                            labelLimit=sizes.label_limit, **colours, **lines),
+        legend=alt.LegendConfig(
             labelFontSize=sizes.legend, titleFontSize=sizes.legend, labelLimit=sizes.label_limit,
             orient="top", columns=LEGEND_COLUMNS, **colours,
             **(_big_legend_marks(sizes) if dark else {}),
-        )
+        ),
         # The first and last labels inside the chart; of labels that would overlap, every other,
         # with room to spare: Vega measures text in its own default face, the page draws it in its own.
-        .configure_axisX(labelFlush=True, labelOverlap="greedy", labelSeparation=sizes.label // 2)
-        .configure_title(fontSize=sizes.title, **({"color": WALL_TEXT} if dark else {}))
-        .configure_text(fontSize=sizes.mark_text, **({"color": WALL_TEXT} if dark else {}))
-        .configure_view(stroke=None)
+        axisX=alt.AxisConfig(labelFlush=True, labelOverlap="greedy", labelSeparation=sizes.label // 2),
+        title=alt.TitleConfig(fontSize=sizes.title, **({"color": WALL_TEXT} if dark else {})),
+        text=alt.MarkConfig(fontSize=sizes.mark_text, **({"color": WALL_TEXT} if dark else {})),
+        view=alt.ViewConfig(stroke=None),
     )
     return chart.properties(background="transparent") if dark else chart
+
+
+def _configured(chart: alt.TopLevelMixin, **sections) -> alt.TopLevelMixin:
+    """`chart` with its config's `sections` replaced, as chart.configure_axis(...).configure_legend(...)
+    … would set them, in one copy: each configure_* makes a new chart, and a layered one combines
+    its layers' data and parameters again every time (six times per chart: a fifth of building a
+    chart the first time a view shows new data)."""
+    chart = chart.copy(deep=["config"])
+    if chart.config is alt.Undefined:
+        chart.config = alt.Config()
+    for name, section in sections.items():
+        chart.config[name] = section
+    return chart
 
 
 def wall_fonts(unit_px: float) -> FontSizes:

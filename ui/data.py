@@ -7,14 +7,19 @@ connection as its first argument. Only functions of data_access modules may be c
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as dt
 import importlib
 import logging
 import os
 import threading
+import time
+import uuid
 from collections import OrderedDict
+from decimal import Decimal
 
+import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -45,6 +50,92 @@ EVERYTHING = None  # write(..., changes=EVERYTHING): e.g. an import, which may t
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False, max_entries=2000)
 def _cached(qualified_name: str, url: str, generation: int, args: tuple, kwargs: tuple):
+    return _run(qualified_name, url, args, kwargs)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False, max_entries=2000)
+def _cached_by_key(key: str, _qualified_name: str, _url: str, _args: tuple, _kwargs: tuple):
+    """_cached for a call whose arguments are all plain values (call_key): Streamlit hashes only
+    `key` (arguments named with a leading _ it leaves out), not every argument again on every
+    hit. With the time it was computed (for _answers)."""
+    return time.time(), _run(_qualified_name, _url, _args, _kwargs)
+
+
+@st.cache_data(show_spinner=False)
+def _cache_epoch() -> str:
+    """A token that is new once st.cache_data has been cleared (tests, an operator): the answers
+    kept in _answers under an older one are passed by."""
+    return uuid.uuid4().hex
+
+
+# The answers of _cached_by_key as objects, with the time each was computed, by epoch and call
+# key: a hit of st.cache_data unpickles its answer anew, the largest part of a warm rerun's
+# queries. Each caller gets a copy (_fresh), as it got an unpickled copy before. Bounded, least
+# recently used first; an answer older than CACHE_TTL_S is asked of st.cache_data again.
+ANSWER_ENTRIES = 512
+_answers: OrderedDict[tuple[str, str], tuple[float, object]] = OrderedDict()
+_answers_lock = threading.Lock()
+
+
+def _kept_answer(cheap: str, qualified_name: str, url: str, args: tuple, kwargs: tuple):
+    """_cached_by_key's answer, from _answers while it is younger than CACHE_TTL_S."""
+    key = (_cache_epoch(), cheap)
+    with _answers_lock:
+        kept = _answers.get(key)
+        if kept is not None and time.time() - kept[0] < CACHE_TTL_S:
+            _answers.move_to_end(key)
+            return _fresh(kept[1])
+    computed_at, value = _cached_by_key(cheap, qualified_name, url, args, kwargs)
+    with _answers_lock:
+        _answers[key] = (computed_at, value)
+        _answers.move_to_end(key)
+        while len(_answers) > ANSWER_ENTRIES:
+            _answers.popitem(last=False)
+    return _fresh(value)
+
+
+def _fresh(value):
+    """A copy of a kept answer that its caller may change without changing the answer: frames
+    copied shallowly (pandas copies on write, so a change to the copy never reaches the kept
+    frame), containers afresh, plain values as they are, anything else deep-copied."""
+    if isinstance(value, (pd.DataFrame, pd.Series)):
+        return value.copy(deep=False)
+    if isinstance(value, PLAIN_TYPES):
+        return value
+    if type(value) is tuple:
+        return tuple(_fresh(item) for item in value)
+    if type(value) is list:
+        return [_fresh(item) for item in value]
+    if type(value) is dict:
+        return {key: _fresh(item) for key, item in value.items()}
+    return copy.deepcopy(value)
+
+
+PLAIN_TYPES = (str, int, float, bool, type(None), dt.date, dt.time, dt.timedelta, Decimal)
+
+
+def call_key(*parts) -> str | None:
+    """A text that tells calls apart exactly, when `parts` hold only plain values (those of
+    PLAIN_TYPES, tuples and lists of them, dataclasses of them): their repr, which keeps every
+    type apart (1, 1.0, True, '1', a date and a datetime); None for anything else."""
+    try:
+        return repr(_plain(parts))
+    except TypeError:
+        return None
+
+
+def _plain(value):
+    if isinstance(value, PLAIN_TYPES):
+        return value
+    if isinstance(value, (tuple, list)):
+        return type(value)(_plain(item) for item in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return (f"{type(value).__module__}.{type(value).__qualname__}",
+                *(_plain(getattr(value, field.name)) for field in dataclasses.fields(value)))
+    raise TypeError(f"not a plain value: {type(value).__name__}")
+
+
+def _run(qualified_name: str, url: str, args: tuple, kwargs: tuple):
     module_name, _, function_name = qualified_name.rpartition(".")
     function = getattr(importlib.import_module(module_name), function_name)
     engine = get_engine(url)
@@ -87,8 +178,13 @@ def query(function, *args, **kwargs):
     if not function.__module__.startswith("data_access."):
         raise ValueError(f"{function.__qualname__} is not a data_access query")
     key = (f"{function.__module__}.{function.__qualname__}", args, tuple(sorted(kwargs.items())))
+    url, generation = settings.database_url(), _generation(function.__module__)
     try:
-        value = _cached(key[0], settings.database_url(), _generation(function.__module__), key[1], key[2])
+        cheap = call_key(key[0], url, generation, key[1], key[2])
+        if cheap is not None:
+            value = _kept_answer(cheap, key[0], url, key[1], key[2])
+        else:
+            value = _cached(key[0], url, generation, key[1], key[2])
     except OUTAGE_ERRORS as exc:
         log.warning("query %s failed: %s", key[0], _first_line(exc))
         st.session_state.setdefault("_outage_since", local_now())

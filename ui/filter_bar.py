@@ -151,8 +151,8 @@ def render(view: str, category_options: tuple[str, ...] = (), *, show: bool = Tr
     """Draw the filter bar in the sidebar (unless `show` is False, as on the wall screen) and
     return the filter for `view` and the messages about the URL."""
     today = local_today()
-    villages = data.query(areas.villages)
-    village_names = list(villages["name"])
+    villages = data.query(areas.village_options)
+    village_names = [name for name, _, _ in villages]
     messages = []
     if "f_preset" not in st.session_state:
         messages = _read_url(village_names, today)
@@ -197,9 +197,10 @@ def _apply_url_categories(view: str, options: tuple[str, ...]) -> list[str]:
     return st.session_state.get(key, [])
 
 
-def _widgets(villages, view: str, category_options: tuple[str, ...], today: dt.date) -> None:
-    work_area = dict(zip(villages["name"], villages["work_area"].fillna("")))
-    four = list(villages.loc[villages["in_micro_centre"].astype(bool), "name"])
+def _widgets(villages: Sequence[tuple[str, str, bool]], view: str, category_options: tuple[str, ...],
+             today: dt.date) -> None:
+    work_area = {name: area for name, area, _ in villages}
+    four = [name for name, _, in_micro_centre in villages if in_micro_centre]
     with st.sidebar:
         st.segmented_control(
             t("language"), LANGUAGES, key="lang", format_func={"zh": "中文", "en": "English"}.get,

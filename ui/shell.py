@@ -9,6 +9,7 @@ The wall screen runs the same page scripts on its board (`run_on_wall`), with `c
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import runpy
 import threading
@@ -157,9 +158,25 @@ def run_on_wall(view: str, filters: Filters) -> None:
     _this_run.routed, _this_run.wall = True, True
     st.session_state["_context"] = Context(view=view, filters=filters, today=local_today(), wall=True)
     try:
-        runpy.run_path(str(script))
+        _run_script(script)
     finally:
         _this_run.routed, _this_run.wall = routed, wall
+
+
+def _run_script(script: Path) -> None:
+    """`script` run as runpy.run_path runs it (the same globals), from its code compiled once per
+    version of the file: run_path read and compiled the page again on every refresh of the wall."""
+    stat = script.stat()
+    code = _compiled(str(script), stat.st_mtime_ns, stat.st_size)
+    exec(code, {"__name__": "<run_path>", "__file__": str(script), "__cached__": None, "__doc__": None,  # noqa: S102
+                "__loader__": None, "__package__": "", "__spec__": None})
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(path: str, modified_ns: int, size: int):
+    """The code of the page at `path` as it was at (`modified_ns`, `size`); compiled as runpy
+    compiles it (dont_inherit: no __future__ flags of this module)."""
+    return compile(Path(path).read_bytes(), path, "exec", dont_inherit=True)
 
 
 def clicked_village(map_state: dict | None) -> None:

@@ -14,12 +14,17 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import html
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from enum import Enum
 
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 import streamlit_folium
+from pandas.io.formats.style import Styler
+from streamlit import dataframe_util
 from streamlit.delta_generator import DeltaGenerator
 from streamlit.elements import vega_charts
 from streamlit_folium import st_folium
@@ -55,6 +60,8 @@ WARNING_CELL_CSS = {
 }
 DATE_FORMAT, TIME_FORMAT = "%Y-%m-%d", "%Y-%m-%d %H:%M"
 ZERO_COUNTERS = ("civil_to_criminal", "major_accident", "telecom_fraud")
+STYLED_CELL_ID = re.compile(r"row(\d+)_col(\d+)")  # a styled cell's id, as Streamlit reads it
+STYLER_UUID_CHARS = 12  # a styled table's CSS rules are named by this much of its fingerprint
 
 
 @dataclass(frozen=True)
@@ -345,14 +352,9 @@ def table(
     if df.empty:
         st.caption(t("no_data"))
         return None
-    data = render_cache.tables.get_or_build(
-        fingerprint("table", df, columns, tuple(translate), language()),
-        lambda: _table_frame(df, columns, translate))
-    styled = [(t(columns[c]), css) for c, css in (cell_styles or {}).items() if c in df.columns]
-    if styled:
-        data = data.style
-        for label, css in styled:
-            data = data.map(lambda value, css=css: css.get(value, ""), subset=[label])
+    styles = {c: dict(css) for c, css in (cell_styles or {}).items() if c in df.columns}
+    drawn = fingerprint("table", df, columns, tuple(translate), styles, language())
+    data = render_cache.tables.get_or_build(drawn, lambda: _shown_table(df, columns, translate, styles, drawn))
     picking = {"key": pick_key, "on_select": "rerun", "selection_mode": "single-row"} if pick_key else {}
     event = st.dataframe(data, hide_index=True, width="stretch", height=height, **picking)
     if total is not None and total > len(df):
@@ -361,11 +363,52 @@ def table(
 
 
 def _table_frame(df: pd.DataFrame, columns: Mapping[str, str], translate: Iterable[str]) -> pd.DataFrame:
-    """What table() shows of `df`: masked, translated, dates as text, safe as CSV, labelled.
-    Kept in render_cache by the frame's contents (read only: never changed after this)."""
+    """What table() shows of `df`: masked, translated, dates as text, safe as CSV, labelled."""
     shown = translated(mask_frame(df), *translate)[[c for c in columns if c in df.columns]]
     shown = csv_safe_frame(_dates_as_text(shown))  # the table's CSV download writes the cells as shown
     return shown.rename(columns={c: t(key) for c, key in columns.items()})
+
+
+def _shown_table(df: pd.DataFrame, columns: Mapping[str, str], translate: Iterable[str],
+                 styles: Mapping[str, Mapping[str, str]], drawn: str) -> pa.Table | Styler:
+    """What table() hands st.dataframe, built once for the same contents (render_cache) and read
+    only after: Streamlit converts a pandas frame to Arrow on every run (a list of 500 hazards,
+    a few ms each time), but sends an Arrow table as it is, so a plain table is kept as the Arrow
+    table Streamlit's own conversion makes of it (the same bytes reach the browser). A table with
+    cell styles stays a Styler, computed once (table_styler)."""
+    shown = _table_frame(df, columns, translate)
+    if not styles:
+        return dataframe_util.convert_pandas_df_to_arrow_table(shown)
+    return table_styler(shown, {t(columns[c]): css for c, css in styles.items()}, uuid=drawn[:STYLER_UUID_CHARS])
+
+
+def table_styler(shown: pd.DataFrame, styles: Mapping[str, Mapping[str, str]], *, uuid: str) -> Styler:
+    """`shown` with the cells of each column in `styles` (label → {value shown: CSS}) styled,
+    computed once: to send a Styler, st.dataframe computes and translates it and then writes every
+    cell's text into a copy of the frame, pandas and Streamlit walking all its cells in Python (for
+    a list of 500 hazards, most of a rerun's time). This one answers its computing with its first
+    result, and its translation keeps only the cells whose text is not already the value's str(),
+    the text Streamlit starts from: Streamlit sends the same styles and texts, without the walk.
+    `uuid` names its CSS rules (pandas draws a random one otherwise: new rules on every rerun)."""
+    styler = shown.style.set_uuid(uuid)
+    for label, css in styles.items():
+        styler = styler.map(lambda value, css=css: css.get(value, ""), subset=[label])
+    styler._compute()
+    translated = styler._translate(False, False)
+    as_text = shown.astype(str)
+
+    def needed(cell: Mapping) -> bool:
+        position = STYLED_CELL_ID.match(cell.get("id") or "")
+        if position is None:  # a header cell: Streamlit reads none
+            return False
+        shown_as = cell.get("display_value")
+        row, column = map(int, position.groups())
+        return isinstance(shown_as, Enum) or str(shown_as) != as_text.iat[row, column]
+
+    computed = {**translated, "body": [[cell for cell in row if needed(cell)] for row in translated["body"]]}
+    styler._compute = lambda: styler
+    styler._translate = lambda *args, **kwargs: computed
+    return styler
 
 
 def records(label: str, df: pd.DataFrame, total: int, columns: Mapping[str, str], **kwargs) -> None:

@@ -7,6 +7,7 @@ import json
 import math
 import re
 
+import altair as alt
 import pandas as pd
 import pytest
 
@@ -565,3 +566,31 @@ def test_charts_fetch_no_font():
     out.pop("$schema")
     text = json.dumps(out)
     assert '"font"' not in text and "http" not in text
+
+
+@pytest.mark.parametrize("dark", [False, True])
+def test_a_charts_style_is_set_as_altairs_configure_methods_set_it(dark):
+    """charts._styled sets the config's sections in one copy: the same spec as Altair's
+    configure_axis(...).configure_legend(...)… chain, for a layered chart, light and dark."""
+    df = pd.DataFrame({"category": ["火灾", "交通"], "found": [3, 2]})
+    base = alt.Chart(df).encode(y="category:N", x="found:Q")
+    layered = alt.layer(base.mark_bar(), base.mark_text())
+    sizes = charts.WALL_FONTS if dark else charts.NORMAL_FONTS
+    colours = {"labelColor": charts.WALL_TEXT, "titleColor": charts.WALL_TEXT} if dark else {}
+    lines = {"gridColor": charts.WALL_GRID, "domainColor": charts.WALL_GRID} if dark else {}
+    chained = (
+        layered.configure_axis(labelFontSize=sizes.label, titleFontSize=sizes.axis_title,
+                               labelLimit=sizes.label_limit, **colours, **lines)
+        .configure_legend(labelFontSize=sizes.legend, titleFontSize=sizes.legend, labelLimit=sizes.label_limit,
+                          orient="top", columns=charts.LEGEND_COLUMNS, **colours,
+                          **(charts._big_legend_marks(sizes) if dark else {}))
+        .configure_axisX(labelFlush=True, labelOverlap="greedy", labelSeparation=sizes.label // 2)
+        .configure_title(fontSize=sizes.title, **({"color": charts.WALL_TEXT} if dark else {}))
+        .configure_text(fontSize=sizes.mark_text, **({"color": charts.WALL_TEXT} if dark else {}))
+        .configure_view(stroke=None)
+    )
+    if dark:
+        chained = chained.properties(background="transparent")
+    assert spec(charts._styled(layered, sizes, dark=dark)) == spec(chained)
+    restyled = charts._styled(charts._styled(layered, charts.NORMAL_FONTS, dark=False), sizes, dark=dark)
+    assert spec(restyled) == spec(chained), "a restyled chart replaces its style"

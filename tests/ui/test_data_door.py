@@ -76,3 +76,53 @@ def test_an_outage_at_a_new_minute_answers_with_that_questions_last_answer(engin
     assert not at.exception, [e.value for e in at.exception]
     assert at.session_state["down"] is True
     assert at.session_state["during"] == at.session_state["before"] == (1, 0)
+
+
+def test_a_calls_key_tells_every_plain_value_apart_and_refuses_anything_else():
+    """ui.data.query hands st.cache_data one text (call_key) for a call of plain values: it must
+    differ wherever the arguments differ, type included, and there is none for other values."""
+    import pandas as pd
+
+    from data_access.filters import Filters, Period
+    from ui.data import call_key
+
+    day = dt.date(2026, 12, 3)
+    period = Period(day, day)
+    values = [1, 1.0, True, "1", None, day, dt.datetime(2026, 12, 3), (1,), [1], (), ("1",),
+              Filters(period), Filters(period, villages=("倪宅村",)), Filters(period, village_ids=(1,)),
+              Filters(period, village_ids=()), Period(day, day)]
+    keys = [call_key("f", value) for value in values]
+    assert None not in keys and len(set(keys)) == len(values)
+    assert call_key("f", Filters(period, ("倪宅村",))) == call_key("f", Filters(Period(day, day), ("倪宅村",)))
+    assert call_key("f", pd.DataFrame({"a": [1]})) is None and call_key("f", object()) is None
+
+
+def _kept_answers():
+    import streamlit as st
+    from sqlalchemy import insert
+
+    from data_access import areas, settings
+    from data_access.db import get_engine
+    from data_access.models import Village
+    from ui import data
+
+    first = data.query(areas.villages)
+    first["name"] = "changed"  # a page changes what it was given
+    st.session_state["again"] = list(data.query(areas.villages)["name"])
+    with get_engine(settings.database_url()).begin() as conn:  # behind the app's back
+        conn.execute(insert(Village).values(name="新村乙", work_area="倪宅片区", town="花街镇"))
+    st.session_state["kept"] = list(data.query(areas.villages)["name"])
+    st.cache_data.clear()
+    st.session_state["cleared"] = list(data.query(areas.villages)["name"])
+
+
+def test_a_kept_answer_is_a_copy_and_goes_with_the_data_cache(engine, monkeypatch):
+    """query() keeps answers as objects (ui.data._answers): a caller that changes its answer
+    changes no other caller's, and st.cache_data.clear() passes every kept answer by."""
+    with engine.begin() as conn:
+        f.village(conn, "倪宅村")
+    monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    at = AppTest.from_function(_kept_answers, default_timeout=60).run()
+    assert not at.exception
+    assert at.session_state["again"] == at.session_state["kept"] == ["倪宅村"]
+    assert at.session_state["cleared"] == ["倪宅村", "新村乙"]
