@@ -23,6 +23,7 @@ from .filters import (
     bound_period,
     bound_place,
     bound_values,
+    outside_whole_months,
     period_values,
     resolve,
     shape_of,
@@ -50,7 +51,6 @@ REF = bindparam("ref", type_=Date)
 WANTED = bindparam("wanted", type_=Integer)
 # The period's whole months (alert_cells) and the instants they start and end at.
 FIRST_MONTH, LAST_MONTH = bindparam("first_month", type_=Date), bindparam("last_month", type_=Date)
-MONTHS_BEGIN, MONTHS_END = bindparam("months_begin", type_=DateTime), bindparam("months_end", type_=DateTime)
 
 
 def _values(filters: Filters) -> dict:
@@ -266,8 +266,7 @@ def _cells_by_month_statement():
     """The whole area's map cells: whole months from alert_cells, the days before and after them
     from the records; with n, every located alert of the period."""
     located = Alert.lat.is_not(None) & Alert.lon.is_not(None)
-    around = located & bound_period(Alert.received_at) & (
-        (Alert.received_at < MONTHS_BEGIN) | (Alert.received_at >= MONTHS_END))
+    around = located & outside_whole_months(Alert.received_at)
     edge_lat, edge_lon = cell_of(Alert.lat), cell_of(Alert.lon)  # each once: see sql.cell_of
     cells = union_all(
         select(AlertCell.cell_lat, AlertCell.cell_lon, func.sum(AlertCell.alerts).label("alerts"),

@@ -151,6 +151,9 @@ GRID_IDS = bindparam("grid_ids", expanding=True)
 CATEGORIES = bindparam("categories", expanding=True)
 START, END = bindparam("start", type_=Date), bindparam("end", type_=Date)
 BEGINS, ENDS = bindparam("begins", type_=DateTime), bindparam("ends", type_=DateTime)
+# The first midnight of the period's whole months and the one after them (a summary table holds
+# those months; the days around them come from the records: outside_whole_months).
+MONTHS_BEGIN, MONTHS_END = bindparam("months_begin", type_=DateTime), bindparam("months_end", type_=DateTime)
 
 
 @dataclass(frozen=True)
@@ -196,6 +199,14 @@ def bound_place(shape: Shape, village_column, grid_column=None, category_column=
     if category_column is not None and shape.categories:
         clause = clause & category_column.in_(CATEGORIES)
     return clause
+
+
+def outside_whole_months(column) -> ColumnElement[bool]:
+    """`column` (a time) falls on one of the period's days before or after its whole months
+    (MONTHS_BEGIN, MONTHS_END bound). Written as two ranges, so that an index on `column` is
+    searched twice over a few days, not scanned across the whole period (SQLite did that with
+    "in the period and not in its months": 5× slower on the city's alerts)."""
+    return ((column >= BEGINS) & (column < MONTHS_BEGIN)) | ((column >= MONTHS_END) & (column < ENDS))
 
 
 def bound_period(column, prefix: str = "") -> ColumnElement[bool]:

@@ -22,11 +22,10 @@ import functools
 from collections.abc import Mapping
 
 import pandas as pd
-from sqlalchemy import Connection, Date, DateTime, Integer, bindparam, case, func, literal, select, union_all
+from sqlalchemy import Connection, Date, Integer, bindparam, case, func, literal, select, union_all
 
 from . import rules
 from .filters import (
-    BEGINS,
     END,
     ENDS,
     START,
@@ -36,6 +35,7 @@ from .filters import (
     bound_period,
     bound_place,
     bound_values,
+    outside_whole_months,
     resolve,
     shape_of,
 )
@@ -67,7 +67,6 @@ RESPONSIBLE, WANTED = bindparam("responsible", type_=Integer), bindparam("wanted
 # The period's whole months (hazard_months, hazard_village_months), and the instants they
 # start and end at (the days around them are read from hazard_days or the records).
 FIRST_MONTH, AFTER_MONTHS = bindparam("first_month", type_=Date), bindparam("after_months", type_=Date)
-MONTHS_BEGIN, MONTHS_END = bindparam("months_begin", type_=DateTime), bindparam("months_end", type_=DateTime)
 
 
 def _values(filters: Filters, today: dt.date | None = None, **narrow) -> dict:
@@ -395,9 +394,7 @@ def _village_counts_by_month():
     """Found and open per village_id for the whole area: the period's whole months from
     hazard_village_months, the days before and after them from the records (MONTHS_*)."""
     months = HazardVillageMonth.month
-    around = ((Hazard.found_at >= BEGINS) & (Hazard.found_at < MONTHS_BEGIN)) | (
-        (Hazard.found_at >= MONTHS_END) & (Hazard.found_at < ENDS)
-    )
+    around = outside_whole_months(Hazard.found_at)
     parts = union_all(
         select(HazardVillageMonth.village_id, HazardVillageMonth.found, HazardVillageMonth.found_open.label("open"))
         .where((months >= FIRST_MONTH) & (months < AFTER_MONTHS)),
