@@ -49,6 +49,7 @@ from .wall_support import (
     USED_JS,
     VILLAGES,
     map_frame,
+    map_text_sizes,
     wait_for_board,
     wall_url,
 )
@@ -210,7 +211,7 @@ def layout_problems(page, view: str, width: int, height: int) -> tuple[list[str]
         problems.append(f"content uses {used['height']:.0%} of the height, {used['width']:.0%} of the width")
     sizes = page.evaluate(FONTS_JS)
     if view in MAP_VIEWS:
-        map_sizes = map_frame(page).evaluate(FONTS_JS)
+        map_sizes = map_text_sizes(page, view)
         assert map_sizes, f"{view}: no text measured in the map"
         sizes += [[size, f"map {where}", text] for size, where, text in map_sizes]
     assert len(sizes) > 20, f"{view}: hardly any text measured: {sizes}"

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from sqlalchemy import Engine, insert, select
 
 from data_access.filters import local_now
@@ -198,6 +199,11 @@ def map_frame(page):
     return frames[0] if frames else None
 
 
+# The wall's unit (ui/wall_layout.py): the page's root font size, and the one the map was built for.
+UNIT_JS = "() => parseFloat(getComputedStyle(document.documentElement).fontSize)"
+MAP_UNIT_JS = "() => parseFloat(getComputedStyle(document.documentElement).getPropertyValue('--wall-unit'))"
+
+
 def wait_for_board(page, view: str, timeout_s: float = 60) -> None:
     """The board `view` drawn: script idle, no skeleton, charts drawn, web fonts in, map settled."""
     page.locator(f".st-key-wall-view-{view}").first.wait_for(timeout=timeout_s * 1000)
@@ -212,16 +218,40 @@ def wait_for_board(page, view: str, timeout_s: float = 60) -> None:
         page.locator(MAP_IFRAME).wait_for(timeout=timeout_s * 1000)
         deadline = time.monotonic() + timeout_s
         state = None
+        unit = page.evaluate(UNIT_JS)
         while time.monotonic() < deadline:
             frame = map_frame(page)
-            state = frame.evaluate(MAP_JS) if frame else None
-            if state and not state["animating"] and state["labels"] and not state["misplaced"]:
+            try:
+                state = frame.evaluate(MAP_JS) if frame else None
+                # The map drawn is the one built for this screen (after a resize, the one built
+                # before it stays a moment, until the new run's replaces it).
+                current = frame is not None and abs(frame.evaluate(MAP_UNIT_JS) - unit) < 0.11
+            except PlaywrightError:  # the frame was replaced while it was read
+                state, current = None, False
+            if current and state and not state["animating"] and state["labels"] and not state["misplaced"]:
                 break
             page.wait_for_timeout(200)  # (not time.sleep: Playwright must keep taking events)
         assert state and state["labels"] and not state["animating"], f"{view}: map not drawn: {state}"
         assert not state["misplaced"], f"{view}: village labels off their polygons: {state['misplaced']}"
         frame.evaluate("async () => { await document.fonts.ready; }")
     page.wait_for_timeout(300)
+
+
+def map_text_sizes(page, view: str, tries: int = 3) -> list:
+    """FONTS_JS in the board's map, once the map drawn is the one its last run sent. After a
+    resize the wall's map is built for the new unit, and its iframe is replaced a moment after
+    the run has finished: one read meanwhile finds no text, or a frame going away. Then the board
+    is waited for again."""
+    for _ in range(tries):
+        frame = map_frame(page)
+        try:
+            sizes = frame.evaluate(FONTS_JS) if frame else []
+        except PlaywrightError:  # the frame was replaced while it was read
+            sizes = []
+        if sizes:
+            return sizes
+        wait_for_board(page, view)
+    return []
 
 
 def tiles(page) -> dict[str, str]:
