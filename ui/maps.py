@@ -28,6 +28,7 @@ from jinja2 import Template
 from data_access.coords import transform_geometry, wgs84_to_gcj02
 from data_access.sql import MAX_MAP_FEATURES
 from ui import palette
+from ui.markdown import WORD_JOINER
 from ui.offline_map import offline_map
 
 log = logging.getLogger(__name__)
@@ -359,7 +360,7 @@ def village_layer(
 
     def style(feature: dict) -> dict:
         props = feature["properties"]
-        is_selected = props["name"] in chosen
+        is_selected = props["name"].replace(WORD_JOINER, "") in chosen  # (template_inert's joiners)
         fill = palette.shade(props["value"], breaks) if shaded else "#ffffff"
         dimmed = bool(chosen) and not is_selected
         return {
@@ -371,7 +372,7 @@ def village_layer(
 
     fields, aliases = (["label", "value"], ["", _escaped(measure_label)]) if shaded else (["label"], [""])
     layer = folium.GeoJson(
-        {"type": "FeatureCollection", "features": features},
+        {"type": "FeatureCollection", "features": template_inert(features)},
         name=measure_label or "villages",
         style_function=style,
         highlight_function=lambda feature: {"weight": 3, "fillOpacity": 0.8},
@@ -402,10 +403,25 @@ def freeze_ids(m: folium.Map) -> folium.Map:
 
 
 def clicked_village(st_folium_return: Mapping[str, Any] | None) -> str | None:
-    """The village name from st_folium's return value after a click on a village, else None."""
+    """The village name from st_folium's return value after a click on a village, else None
+    (as stored: without the joiners template_inert put into it)."""
     drawing = (st_folium_return or {}).get("last_active_drawing") or {}
     props = drawing.get("properties") or {}
-    return props.get("name") if props.get("kind") == "village" else None
+    name = props.get("name") if props.get("kind") == "village" else None
+    return name.replace(WORD_JOINER, "") if isinstance(name, str) else None
+
+
+def template_inert(features: list[dict]) -> list[dict]:
+    """The features with a word joiner (invisible) after every '{' of their properties' texts.
+    branca renders each map element's output a second time as a Jinja template (MacroElement
+    wraps it in an Element), so a title or a name from an imported file such as '{{ … }}' or
+    '{% … %}' would run as template code on the server; after a '{' a joiner breaks every
+    delimiter of Jinja's."""
+    def inert(value: Any) -> Any:
+        return value.replace("{", "{" + WORD_JOINER) if isinstance(value, str) else value
+
+    return [{**feature, "properties": {key: inert(value) for key, value in feature["properties"].items()}}
+            for feature in features]
 
 
 def _text(value: Any) -> str:
@@ -530,7 +546,7 @@ def _circle_layer(m: folium.Map, features: list[dict], style: Callable[[dict], d
     """One GeoJSON layer of circle markers (and lines) on `m`: one element for any number of
     points, styled per feature, with a tooltip of `fields` under the titles `aliases`."""
     layer = folium.GeoJson(
-        {"type": "FeatureCollection", "features": features},
+        {"type": "FeatureCollection", "features": template_inert(features)},
         name=name,
         marker=folium.CircleMarker(),
         style_function=style,

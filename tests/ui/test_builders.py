@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 import math
 import re
@@ -15,6 +16,7 @@ from data_access.models import HAZARD_LEVELS
 from data_access.population import AGE_BANDS
 from data_access.sql import MAX_MAP_FEATURES
 from ui import charts, maps, palette
+from ui.markdown import WORD_JOINER
 from ui.offline_map import external_asset_links
 
 HUAJIE = (28.9226, 119.9686)  # WGS-84 (lat, lon) of the town seat
@@ -184,6 +186,29 @@ def test_points_without_records_draw_with_no_id_or_title_anywhere_in_the_map():
     features = geojson_layers(page)[0]["features"]
     assert len(features) == 6 and all(set(f["properties"]) == {"kind", "level", "status"} for f in features)
     assert "企业消防通道堵塞" not in page and "hazard_id" not in page
+
+
+@pytest.mark.parametrize("text", [
+    "{{ 'zz' ~ 'yy' }}", "{% if true %}zzyy{% endif %}", "{# zzyy #}", "{{ ''.__class__.__mro__ }}",
+])
+def test_a_title_or_a_name_from_a_file_is_never_run_as_a_template(text):
+    """branca renders every map element's output once more as a Jinja template: a hazard's title
+    or a village's name reaches the browser as written (joiners aside), not run on the server."""
+    name = f"{text}村"
+    points = hazards(1).assign(title=text)
+    m = maps.base_map(HUAJIE, 13, "none")
+    maps.hazard_layer(m, points, basemap="none", labels=LABELS)
+    villages_layer = maps.village_layer(m, villages([name]), {name: 3}, measure_label="开放隐患", selected=[name],
+                                        basemap="none")
+    page = render(m)
+    hazard_features, village_features = (layer["features"] for layer in geojson_layers(page))
+    shown = html.unescape(hazard_features[0]["properties"]["title"]).replace(WORD_JOINER, "")
+    assert shown == text and "zzyy" not in page.replace(WORD_JOINER, "").replace(text, "")
+    (village,) = village_features
+    assert village["properties"]["name"].replace(WORD_JOINER, "") == name
+    assert maps.clicked_village({"last_active_drawing": village}) == name, "a click filters by the stored name"
+    (drawn,) = villages_layer.data["features"]
+    assert villages_layer.style_function(drawn)["color"] == palette.SELECTED_OUTLINE_COLOUR
 
 
 def test_hazards_beyond_the_limit_are_cut():
