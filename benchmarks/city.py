@@ -623,7 +623,14 @@ _READY_JS = """
   return true;
 }
 """
-_RUNNING_JS = "() => document.querySelector(\"[data-testid='stApp']\")?.getAttribute('data-test-script-state') === 'running'"
+# Records every state the app's script passes through from now on (a MutationObserver sees a run
+# that starts and ends between two polls, which polling for 'running' missed: a run of a few ms
+# then counted as the poll's 3 s timeout); _RAN_JS says whether a run has started since.
+_WATCH_RUNS_JS = """() => { window.__states = []; const app = document.querySelector("[data-testid='stApp']");
+  new MutationObserver(records => records.forEach(r => window.__states.push(r.oldValue,
+      r.target.getAttribute('data-test-script-state')))).observe(app,
+      {attributes: true, attributeFilter: ['data-test-script-state'], attributeOldValue: true}); }"""
+_RAN_JS = "() => (window.__states || []).includes('running')"
 SETTLE_S = 0.3  # ready must hold this long (a finished run can start another at once)
 
 
@@ -698,12 +705,10 @@ def browser_seconds(url: str, village: str) -> dict[tuple[str, str], tuple[float
                     for view in views:
                         path = "" if view == "overview" else view
                         link = page.locator(f"[data-testid='stSidebarNav'] a[href='{base}/{path}']").first
+                        page.evaluate(_WATCH_RUNS_JS)
                         started = time.perf_counter()
                         link.click()
-                        try:
-                            page.wait_for_function(_RUNNING_JS, timeout=3000, polling=10)
-                        except Exception:  # already finished, or never marked as running
-                            pass
+                        page.wait_for_function(_RAN_JS, timeout=30_000, polling=10)
                         round_[view] = _wait_ready(page, started)
                 for view in VIEWS:
                     out[view, scope] = (first[view], second[view])
